@@ -1,0 +1,24 @@
+"""``lpfiqa models``: list the bundled models."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..registry import _REGISTRY, list_models
+
+
+@click.command("models")
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+def models_cmd(as_json: bool) -> None:
+    """List the bundled models."""
+    rows = [{"name": n, "description": _REGISTRY[n].description} for n in list_models()]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        click.echo(f"{r['name']}: {r['description']}")
+
+
+COMMANDS = [models_cmd]

@@ -1,0 +1,80 @@
+"""``lpfiqa train``: train LPF on a manifest CSV and write a run folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..models.config import LPFConfig
+from ..training.config import TrainConfig
+
+
+@click.command("train")
+@click.argument("manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--out", "run_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Run folder to write (weights, config, metrics, curves).")
+@click.option("--epochs", type=click.IntRange(1), default=TrainConfig.epochs, show_default=True)
+@click.option("--batch-size", type=click.IntRange(2), default=TrainConfig.batch_size, show_default=True,
+              help="B images per step, B(B-1)/2 comparison pairs.")
+@click.option("--lr", type=click.FloatRange(0, min_open=True), default=TrainConfig.lr, show_default=True)
+@click.option("--window", type=click.IntRange(0), default=TrainConfig.window, show_default=True,
+              help="Training window in token cells (7 = 224 px); 0 = whole image.")
+@click.option("--seed", type=int, default=TrainConfig.seed, show_default=True)
+@click.option("--val-fraction", type=click.FloatRange(0, 1, max_open=True), default=TrainConfig.val_fraction,
+              show_default=True)
+@click.option("--test-fraction", type=click.FloatRange(0, 1, max_open=True), default=TrainConfig.test_fraction,
+              show_default=True, help="Ignored when the manifest has an official split.")
+@click.option("--max-side", type=click.IntRange(32), default=None, help="Downscale images to this long side.")
+@click.option("--patience", type=click.IntRange(0), default=0, help="Early stop after N epochs without progress.")
+@click.option("--latent-dim", type=click.IntRange(1), default=LPFConfig.latent_dim, show_default=True)
+@click.option("--num-classes", type=click.IntRange(2), default=LPFConfig.num_classes, show_default=True)
+@click.option("--lambda-cat", type=click.FloatRange(0), default=LPFConfig.lambda_cat, show_default=True)
+@click.option("--lambda-cmp", type=click.FloatRange(0), default=LPFConfig.lambda_cmp, show_default=True)
+@click.option("--no-category", is_flag=True, help="Ablation: switch off the category task.")
+@click.option("--no-comparison", is_flag=True, help="Ablation: switch off the comparison task.")
+@click.option("--no-weight-stream", is_flag=True, help="Ablation: DaQRN without its weight stream.")
+@click.option("--stages", default=",".join(LPFConfig.stages), show_default=True,
+              help="Comma-separated VGG16 stages for the tokens.")
+@click.option("--encoder-weights", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A torchvision vgg16 .pth instead of the bundled ImageNet weights.")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Feature cache folder (default $LPFIQA_CACHE or ~/.cache/lpfiqa).")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run from its last checkpoint.")
+@click.option("--threads", type=click.IntRange(0), default=0, help="Torch threads (0: default).")
+def train_cmd(manifest: Path, run_dir: Path, epochs: int, batch_size: int, lr: float, window: int, seed: int,
+              val_fraction: float, test_fraction: float, max_side: int | None, patience: int, latent_dim: int,
+              num_classes: int, lambda_cat: float, lambda_cmp: float, no_category: bool, no_comparison: bool,
+              no_weight_stream: bool, stages: str, encoder_weights: str | None, cache_dir: Path | None,
+              resume: bool, threads: int) -> None:
+    """Train LPF (FEN + category + comparison + DaQRN, one stage) on MANIFEST.
+
+    MANIFEST is a CSV with columns path,score and optionally higher_is_better, group, split
+    (see `lpfiqa data prepare`). Encoder features are cached, so re-runs skip the encoder.
+    """
+    from ..training.run import train_run
+
+    mcfg = LPFConfig(stages=tuple(s.strip() for s in stages.split(",") if s.strip()), latent_dim=latent_dim,
+                     num_classes=num_classes, lambda_cat=lambda_cat, lambda_cmp=lambda_cmp,
+                     use_category=not no_category, use_comparison=not no_comparison,
+                     use_weight_stream=not no_weight_stream)
+    tcfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, window=window, seed=seed,
+                       val_fraction=val_fraction, test_fraction=test_fraction, max_side=max_side,
+                       patience=patience, threads=threads)
+    report = train_run(manifest, run_dir, mcfg, tcfg, resume=resume, cache_root=cache_dir,
+                       encoder_weights=encoder_weights)
+    c = report.counts
+    click.echo(f"images: {c['train']} train, {c['val']} val, {c['test']} test"
+               + (f" ({len(report.failures)} unreadable, see failures.csv)" if report.failures else ""))
+    click.echo(f"encoder features: {report.seconds_features:.1f}s "
+               f"({report.cache_misses} computed, {report.cache_hits} from cache)")
+    click.echo(f"training: {report.seconds_train:.1f}s, best epoch {report.best_epoch}")
+    for name in ("val", "test"):
+        m = getattr(report, name)
+        if m:
+            click.echo(f"{name:>4}: SRCC {m['srcc']:.4f}  PLCC {m['plcc']:.4f}  KRCC {m['krcc']:.4f}  "
+                       f"RMSE {m['rmse']:.4f}")
+    click.echo(f"wrote {run_dir} (score it with: lpfiqa score IMAGES --model {run_dir})")
+
+
+COMMANDS = [train_cmd]

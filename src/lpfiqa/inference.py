@@ -1,0 +1,170 @@
+"""Scoring with a trained LPF: the object ``lpfiqa.create_model`` returns.
+
+Any image size is scored in one fully-convolutional pass (huge images in exact tiles, see
+:mod:`lpfiqa.features`). Images of equal size are batched through the encoder; a score never
+depends on the batch it was in.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .errors import ImageReadError
+from .features import TokenEncoder, center_crop_to_cell
+from .imageio import MAX_PIXELS, ImageInput, image_name, load_image
+from .models.config import LPFConfig
+from .models.lpf import LPFHeads
+
+__all__ = ["Prediction", "QualityModel", "ScoreRecord"]
+
+
+@dataclass
+class Prediction:
+    """One image's score, and optionally LPF's quality maps (one value per ``cell`` x ``cell`` region).
+
+    Attributes:
+        score: quality in the model's scale (``model.cfg.score_min``..``score_max``).
+        weight_map: (h, w) DaQRN weights normalised to sum to 1: where the judgement comes from.
+        score_map: (h, w) per-region quality in the model's scale.
+    """
+
+    score: float
+    weight_map: np.ndarray | None = None
+    score_map: np.ndarray | None = None
+
+
+@dataclass
+class ScoreRecord:
+    """One row of a batch job: a score, or the reason there is none."""
+
+    source: str
+    score: float | None = None
+    error: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class QualityModel:
+    """A trained LPF ready to score images.
+
+    Args:
+        heads: trained LPF heads (FEN + DaQRN; the auxiliary heads are ignored here).
+        encoder: token encoder; built from ``heads.cfg`` when omitted.
+        name: registry name or path, for reports.
+        max_pixels: refuse larger images.
+
+    Example:
+        >>> from lpfiqa.models import LPFConfig, LPFHeads
+        >>> m = QualityModel(LPFHeads(LPFConfig(latent_dim=16, hidden_dim=32)).eval())
+        >>> img = torch.rand(3, 64, 64)
+        >>> abs(m.score(img) - m.score([img, img])[1]) < 1e-4
+        True
+    """
+
+    def __init__(self, heads: LPFHeads, encoder: TokenEncoder | None = None, name: str = "",
+                 max_pixels: int = MAX_PIXELS, batch_size: int = 8) -> None:
+        self.heads = heads.eval()
+        cfg = heads.cfg
+        weights = None if cfg.encoder_weights in ("", "bundled") else cfg.encoder_weights
+        self.encoder = encoder or TokenEncoder(cfg.stages, cfg.cell, weights=weights)
+        self.name = name
+        self.max_pixels = max_pixels
+        self.batch_size = batch_size
+
+    @property
+    def cfg(self) -> LPFConfig:
+        return self.heads.cfg
+
+    def __repr__(self) -> str:
+        c = self.cfg
+        return (f"QualityModel({self.name or 'unnamed'!r}, scale=[{c.score_min:g}, {c.score_max:g}], "
+                f"higher_is_better={c.higher_is_better})")
+
+    # ------------------------------------------------------------------ core
+    @torch.inference_mode()
+    def _from_grid(self, grid: torch.Tensor, maps: bool) -> Prediction:
+        """(C, h, w) token grid -> prediction."""
+        c, h, w = grid.shape
+        out = self.heads(grid.reshape(c, h * w).T[None])
+        unit = float(out["score"][0])
+        pred = Prediction(score=float(self.cfg.from_unit(unit)))
+        if maps:
+            wts = out["w"][0] / out["sum_w"][0]
+            pred.weight_map = wts.reshape(h, w).numpy()
+            pred.score_map = np.asarray(self.cfg.from_unit(out["s"][0].reshape(h, w).numpy()))
+        return pred
+
+    def _grids(self, images: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+        """Token grids of decoded images, batching equal sizes through the encoder."""
+        grids: list[torch.Tensor | None] = [None] * len(images)
+        by_size: dict[tuple[int, int], list[int]] = defaultdict(list)
+        for i, img in enumerate(images):
+            by_size[tuple(center_crop_to_cell(img, self.cfg.cell).shape[-2:])].append(i)
+        for (h, w), idx in by_size.items():
+            step = self.batch_size if h * w <= self.encoder.tile ** 2 else 1
+            for k in range(0, len(idx), step):
+                chunk = idx[k:k + step]
+                batch = torch.stack([center_crop_to_cell(images[i], self.cfg.cell) for i in chunk])
+                for i, g in zip(chunk, self.encoder.grid(batch), strict=True):
+                    grids[i] = g
+        return grids  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------ public API
+    def predict(self, image: ImageInput, return_maps: bool = False) -> Prediction:
+        """Score one image; with ``return_maps`` also return DaQRN's weight and score maps.
+
+        Raises:
+            ImageReadError: the image cannot be read (see :func:`lpfiqa.imageio.load_image`).
+        """
+        grid = self._grids([load_image(image, self.max_pixels)])[0]
+        return self._from_grid(grid, return_maps)
+
+    def score(self, images: ImageInput | Sequence[ImageInput]) -> float | list[float]:
+        """Quality of one image (a float) or of a list of images (a list of floats).
+
+        Accepts paths, bytes, PIL images, arrays and tensors (see :func:`lpfiqa.imageio.load_image`);
+        a (B, 3, H, W) tensor is a list of B images. Raises on the first unreadable image: use
+        :meth:`score_files` to go on past failures.
+        """
+        single = not isinstance(images, (list, tuple)) and not (isinstance(images, torch.Tensor) and images.ndim == 4
+                                                                and images.shape[0] > 1)
+        items = [images] if single else list(images)
+        decoded = [load_image(x, self.max_pixels) for x in items]
+        scores = [self._from_grid(g, False).score for g in self._grids(decoded)]
+        return scores[0] if single else scores
+
+    def score_files(self, sources: Iterable[ImageInput],
+                    on_record: Callable[[ScoreRecord], None] | None = None) -> list[ScoreRecord]:
+        """Score many images; a failure is recorded on its row and the rest go on.
+
+        Args:
+            sources: images (usually paths).
+            on_record: called with each record as soon as it exists (progress, streaming output).
+
+        Returns:
+            One :class:`ScoreRecord` per source, in order.
+        """
+        records = []
+        for src in sources:
+            rec = ScoreRecord(source=image_name(src))
+            try:
+                img = load_image(src, self.max_pixels)
+                rec.height, rec.width = img.shape[-2:]
+                rec.score = self._from_grid(self._grids([img])[0], False).score
+            except ImageReadError as exc:
+                rec.error = str(exc)
+            except (RuntimeError, MemoryError) as exc:  # e.g. out of memory on one image
+                rec.error = f"{rec.source}: scoring failed ({type(exc).__name__}: {exc}); try a smaller image"
+            records.append(rec)
+            if on_record is not None:
+                on_record(rec)
+        return records

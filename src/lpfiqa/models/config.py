@@ -1,0 +1,107 @@
+"""The LPF configuration: one typed dataclass, saved as JSON next to the weights."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from ..backbones.vgg16 import STAGES
+from ..errors import ConfigError
+
+__all__ = ["LPFConfig"]
+
+
+@dataclass
+class LPFConfig:
+    """Everything needed to rebuild an LPF model and map its output to a dataset's scale.
+
+    Example:
+        >>> cfg = LPFConfig(latent_dim=128)
+        >>> LPFConfig.from_dict(cfg.to_dict()) == cfg
+        True
+        >>> cfg.token_dim
+        1280
+    """
+
+    # Encoder and tokens
+    stages: tuple[str, ...] = ("conv3_3", "conv4_3", "conv5_3")  # VGG16 stages pooled into tokens
+    cell: int = 32                # token grid cell in pixels: every stage is average-pooled onto it
+    encoder_weights: str = "bundled"  # "bundled" (Keras ImageNet) or a path given at training time
+    # Feature Embedding Network (per token)
+    hidden_dim: int = 512         # FEN hidden width
+    latent_dim: int = 256         # D, the latent size of each token
+    dropout: float = 0.1
+    # Auxiliary tasks (training only)
+    num_classes: int = 4          # K coarse quality classes, binned at training-set quantiles
+    use_category: bool = True
+    use_comparison: bool = True
+    lambda_cat: float = 0.5
+    lambda_cmp: float = 1.0
+    compare_hidden: int = 128     # width of the comparison head
+    # DaQRN
+    head_hidden: int = 128        # width of the weight and score streams
+    use_weight_stream: bool = True   # off: plain mean of the per-token scores
+    use_score_stream: bool = True    # off: one linear score from the weight-pooled latent
+    # Output scale: predictions are made in [0, 1] (higher = better) and mapped back to these
+    score_min: float = 0.0
+    score_max: float = 100.0
+    higher_is_better: bool = True
+    score_name: str = "quality"   # e.g. "MOS", "DMOS", "weak label (0-100)"
+    extra: dict[str, Any] = field(default_factory=dict)  # provenance: dataset, epochs, metrics
+
+    def __post_init__(self) -> None:
+        self.stages = tuple(self.stages)
+        bad = [s for s in self.stages if s not in STAGES]
+        if bad or not self.stages:
+            raise ConfigError(f"`stages` {list(self.stages)}: choose among {list(STAGES)}")
+        for s in self.stages:
+            if self.cell % STAGES[s][1]:
+                raise ConfigError(f"`cell` {self.cell} must be a multiple of {s}'s stride {STAGES[s][1]}")
+        if self.num_classes < 2 and self.use_category:
+            raise ConfigError(f"`num_classes` {self.num_classes}: need at least 2 classes (or use_category=False)")
+        if not self.score_max > self.score_min:
+            raise ConfigError(f"score range [{self.score_min}, {self.score_max}] is empty")
+        if not (self.use_weight_stream or self.use_score_stream):
+            raise ConfigError("DaQRN needs at least one stream: use_weight_stream or use_score_stream")
+
+    @property
+    def token_dim(self) -> int:
+        return sum(STAGES[s][0] for s in self.stages)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["stages"] = list(self.stages)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LPFConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ConfigError(f"unknown LPF config keys {unknown}; is this file from a newer lpfiqa?")
+        return cls(**d)
+
+    def save(self, path: str | Path) -> None:
+        from ..utils import atomic_write_text
+
+        atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=2, sort_keys=True))
+
+    @classmethod
+    def load(cls, path: str | Path) -> LPFConfig:
+        try:
+            return cls.from_dict(json.loads(Path(path).read_text()))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read the LPF config ({exc})") from exc
+
+    # Score scale ------------------------------------------------------------------------
+    def to_unit(self, score: Any) -> Any:
+        """Dataset score -> [0, 1], higher = better (training target)."""
+        u = (score - self.score_min) / (self.score_max - self.score_min)
+        return u if self.higher_is_better else 1 - u
+
+    def from_unit(self, u: Any) -> Any:
+        """[0, 1] prediction -> dataset score in its own unit and direction."""
+        u = u if self.higher_is_better else 1 - u
+        return self.score_min + u * (self.score_max - self.score_min)

@@ -1,0 +1,177 @@
+"""Lightweight Parallel Framework (LPF) for blind image quality assessment.
+
+Huang & Fang, "Lightweight Parallel Framework for Blind Image Quality Assessment",
+arXiv 2402.12043, 2024. The paper gives no layer sizes; ours are in :class:`LPFConfig`.
+
+Pipeline (shapes for a batch of B images cropped to multiples of ``cell`` pixels)::
+
+    image (B,3,H,W) -> frozen VGG16 -> conv3_3, conv4_3, conv5_3
+      -> average-pooled onto one grid of cell x cell pixels -> tokens (B, N, 1280), N = H/cell * W/cell
+      -> FEN (per token MLP)            -> latents z (B, N, D); global latent g = mean_N z  (B, D)
+      -> [train] category head(g)       -> K coarse quality classes
+      -> [train] comparison head(g_i, g_j) -> score gap of every pair in the batch (antisymmetric)
+      -> DaQRN: weight stream w(z) > 0, score stream s(z)  -> score = sum(w * s) / sum(w)
+
+Because the DaQRN score is a ratio of two sums over tokens, any partition of the tokens
+(tiles of a huge image) can be scored piecewise and combined exactly.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ..backbones.vgg16 import STAGES, VGG16Features
+from .config import LPFConfig
+
+__all__ = ["DaQRN", "FEN", "LPF", "LPFHeads", "ComparisonHead", "pool_tokens"]
+
+_EPS = 1e-6
+
+
+def pool_tokens(feats: dict[str, torch.Tensor], stages: tuple[str, ...], cell: int) -> torch.Tensor:
+    """Average-pool each stage onto the common ``cell``-pixel grid and concatenate channels.
+
+    Args:
+        feats: stage name -> (B, C, H/stride, W/stride) maps.
+        stages: which stages, in order.
+        cell: grid cell in input pixels.
+
+    Returns:
+        (B, sum C, H/cell, W/cell) token grid.
+
+    Example:
+        >>> f = {"conv3_3": torch.ones(1, 256, 16, 16), "conv5_3": torch.ones(1, 512, 4, 4)}
+        >>> pool_tokens(f, ("conv3_3", "conv5_3"), 32).shape
+        torch.Size([1, 768, 2, 2])
+    """
+    maps = []
+    for s in stages:
+        k = cell // STAGES[s][1]
+        maps.append(F.avg_pool2d(feats[s], k) if k > 1 else feats[s])
+    hs, ws = min(m.shape[-2] for m in maps), min(m.shape[-1] for m in maps)
+    return torch.cat([m[..., :hs, :ws] for m in maps], dim=1)
+
+
+class FEN(nn.Module):
+    """Feature Embedding Network: Linear -> LayerNorm -> ReLU -> Dropout -> Linear -> LayerNorm, per token."""
+
+    def __init__(self, in_dim: int, hidden_dim: int, latent_dim: int, dropout: float) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Linear(in_dim, hidden_dim), nn.LayerNorm(hidden_dim), nn.ReLU(inplace=True),
+            nn.Dropout(dropout), nn.Linear(hidden_dim, latent_dim), nn.LayerNorm(latent_dim))
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.net(tokens)  # (B, N, C) -> (B, N, D)
+
+
+class ComparisonHead(nn.Module):
+    """Predicts the normalised score gap s_i - s_j of two images from their global latents.
+
+    Antisymmetric by construction: ``h(a, b) = m([a, b]) - m([b, a])``, so ``h(a, b) = -h(b, a)``
+    and ``h(a, a) = 0`` exactly, whatever the weights.
+    """
+
+    def __init__(self, latent_dim: int, hidden: int) -> None:
+        super().__init__()
+        self.m = nn.Sequential(nn.Linear(2 * latent_dim, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, 1))
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return (self.m(torch.cat([a, b], -1)) - self.m(torch.cat([b, a], -1))).squeeze(-1)
+
+
+class DaQRN(nn.Module):
+    """Distortion-aware Quality Regression Network: weight stream x score stream, per token.
+
+    ``w`` is positive (softplus): how much a region's distortion weighs on the judgement;
+    ``s`` is that region's quality. With the weight stream off, w = 1 (plain mean); with the
+    score stream off, s is one linear layer of the latent (equivalently, a linear score of the
+    weight-pooled latent).
+    """
+
+    def __init__(self, latent_dim: int, hidden: int, use_weight: bool = True, use_score: bool = True) -> None:
+        super().__init__()
+        self.weight = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(inplace=True),
+                                    nn.Linear(hidden, 1)) if use_weight else None
+        self.score = (nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, 1))
+                      if use_score else nn.Linear(latent_dim, 1))
+
+    def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, N, D) -> per-token weights and scores, each (B, N)."""
+        s = self.score(z).squeeze(-1)
+        w = F.softplus(self.weight(z).squeeze(-1)) + _EPS if self.weight is not None else torch.ones_like(s)
+        return w, s
+
+
+class LPFHeads(nn.Module):
+    """Everything LPF trains: token normalisation, FEN, auxiliary heads and DaQRN.
+
+    Args:
+        cfg: the model config.
+
+    Example:
+        >>> heads = LPFHeads(LPFConfig(latent_dim=32, hidden_dim=64))
+        >>> out = heads(torch.randn(2, 6, 1280))
+        >>> out["score"].shape, out["w"].shape, out["logits"].shape
+        (torch.Size([2]), torch.Size([2, 6]), torch.Size([2, 4]))
+    """
+
+    def __init__(self, cfg: LPFConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        c = cfg.token_dim
+        # Per-channel standardisation of the tokens, fitted on training features: VGG stages
+        # differ in scale by orders of magnitude, and a fixed affine map keeps tiling exact.
+        self.register_buffer("token_mean", torch.zeros(c))
+        self.register_buffer("token_std", torch.ones(c))
+        self.fen = FEN(c, cfg.hidden_dim, cfg.latent_dim, cfg.dropout)
+        self.category = nn.Linear(cfg.latent_dim, cfg.num_classes) if cfg.use_category else None
+        self.compare = ComparisonHead(cfg.latent_dim, cfg.compare_hidden) if cfg.use_comparison else None
+        self.daqrn = DaQRN(cfg.latent_dim, cfg.head_hidden, cfg.use_weight_stream, cfg.use_score_stream)
+
+    def forward(self, tokens: torch.Tensor, mask: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Tokens (B, N, C) [+ mask (B, N), True = real token] -> score (B,), w, s (B, N), g (B, D)."""
+        z = self.fen((tokens - self.token_mean) / self.token_std)  # (B, N, D)
+        w, s = self.daqrn(z)
+        if mask is not None:
+            w = w * mask
+        out = {"w": w, "s": s, "sum_ws": (w * s).sum(1), "sum_w": w.sum(1)}
+        out["score"] = out["sum_ws"] / out["sum_w"]
+        m = mask.unsqueeze(-1).to(z.dtype) if mask is not None else None
+        out["g"] = (z * m).sum(1) / m.sum(1) if m is not None else z.mean(1)  # (B, D)
+        if self.category is not None:
+            out["logits"] = self.category(out["g"])
+        return out
+
+
+class LPF(nn.Module):
+    """The full test-time model: frozen VGG16 -> tokens -> FEN -> DaQRN.
+
+    Args:
+        cfg: the model config.
+        encoder: a VGG16 whose ``out_stages`` cover ``cfg.stages``.
+
+    Example:
+        >>> from lpfiqa.backbones import VGG16Features
+        >>> cfg = LPFConfig(latent_dim=32, hidden_dim=64)
+        >>> model = LPF(cfg, VGG16Features(out_stages=cfg.stages)).eval()
+        >>> model(torch.rand(2, 3, 64, 96)).shape
+        torch.Size([2])
+    """
+
+    def __init__(self, cfg: LPFConfig, encoder: VGG16Features) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.encoder = encoder
+        self.heads = LPFHeads(cfg)
+
+    def tokens(self, x: torch.Tensor) -> torch.Tensor:
+        """RGB [0, 1] (B, 3, H, W) -> token grid (B, C, H/cell, W/cell)."""
+        return pool_tokens(self.encoder(x), self.cfg.stages, self.cfg.cell)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """RGB [0, 1] (B, 3, H, W), H and W multiples of ``cell`` -> unit-scale score (B,)."""
+        grid = self.tokens(x)
+        return self.heads(grid.flatten(2).transpose(1, 2))["score"]

@@ -1,0 +1,89 @@
+"""One registry of named, bundled models and the single entry point ``create_model``."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from .errors import UnknownModelError, WeightsError
+from .inference import QualityModel
+from .models.io import load_heads
+
+__all__ = ["DEFAULT_MODEL", "ModelInfo", "create_model", "list_models", "register_model"]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A bundled model: its name, the package folder holding its weights, and one line about it."""
+
+    name: str
+    folder: str  # under lpfiqa/weights/
+    description: str
+
+
+_REGISTRY: dict[str, ModelInfo] = {}
+DEFAULT_MODEL = "lpf-synth-v1"
+
+
+def register_model(name: str, folder: str, description: str) -> ModelInfo:
+    """Add a bundled model to the registry (names are unique)."""
+    if name in _REGISTRY:
+        raise ValueError(f"model `{name}` is already registered")
+    _REGISTRY[name] = info = ModelInfo(name, folder, description)
+    return info
+
+
+register_model(DEFAULT_MODEL, "lpf-synth-v1",
+               "LPF trained on 25 KADID-style synthetic distortions of 29 photos with full-reference "
+               "weak labels; 0-100, higher is better (see MODEL_CARD.md)")
+
+
+def list_models(pattern: str = "") -> list[str]:
+    """Names of the bundled models, optionally only those containing ``pattern``.
+
+    Example:
+        >>> "lpf-synth-v1" in list_models()
+        True
+    """
+    return sorted(n for n in _REGISTRY if pattern in n)
+
+
+def create_model(name_or_path: str | Path | None = None, max_pixels: int | None = None) -> QualityModel:
+    """Build a ready-to-score model.
+
+    Args:
+        name_or_path: a registered name (see :func:`list_models`; default ``lpf-synth-v1``), a run
+            folder written by ``lpfiqa train``, or a ``.safetensors`` weights file.
+        max_pixels: refuse images larger than this (default 200 MP).
+
+    Returns:
+        A :class:`~lpfiqa.inference.QualityModel` on CPU.
+
+    Raises:
+        UnknownModelError: not a registered name and no such path (close names are suggested).
+        WeightsError: the files exist but cannot be loaded.
+
+    Example:
+        >>> import lpfiqa
+        >>> model = lpfiqa.create_model()            # doctest: +SKIP
+        >>> model.score("photo.jpg")                 # doctest: +SKIP
+        71.3
+    """
+    key = str(name_or_path) if name_or_path is not None else DEFAULT_MODEL
+    kwargs = {"max_pixels": max_pixels} if max_pixels else {}
+    if key in _REGISTRY:
+        ref = resources.files("lpfiqa") / "weights" / _REGISTRY[key].folder
+        with resources.as_file(ref) as folder:
+            if not Path(folder).exists():
+                raise WeightsError(f"bundled model `{key}` is not built in this checkout; "
+                                   "run `python tools/train_default_model.py` or pass --model RUN_DIR")
+            return QualityModel(load_heads(Path(folder)), name=key, **kwargs)
+    path = Path(key).expanduser()
+    if path.exists():
+        return QualityModel(load_heads(path), name=str(path), **kwargs)
+    close = difflib.get_close_matches(key, list(_REGISTRY), n=3)
+    hint = f"did you mean {', '.join(close)}? " if close else ""
+    raise UnknownModelError(f"`{key}` is neither a registered model nor an existing path; {hint}"
+                            f"choose from {list_models()} or pass a run folder / .safetensors file")

@@ -1,0 +1,188 @@
+"""The training loop over cached token grids: all three LPF tasks in one stage, in parallel.
+
+This is the in-memory core that ``lpfiqa train``, the protocol's n splits and the
+benchmarks' ablations share; it touches no files (checkpointing is a callback).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..metrics import plcc, srcc
+from ..models.config import LPFConfig
+from ..models.lpf import LPFHeads
+from .config import TrainConfig
+from .losses import bin_labels, lpf_loss, quantile_bins
+
+__all__ = ["FeatureSet", "FitResult", "FitState", "fit", "predict_unit"]
+
+
+@dataclass
+class FeatureSet:
+    """Token grids (C, h, w) and unit-scale targets (higher = better) of a set of images."""
+
+    grids: list[torch.Tensor]
+    y: np.ndarray
+    names: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.grids)
+
+    def subset(self, idx: np.ndarray | list[int]) -> FeatureSet:
+        idx = list(np.asarray(idx, dtype=int))
+        names = [self.names[i] for i in idx] if self.names else []
+        return FeatureSet([self.grids[i] for i in idx], self.y[idx], names)
+
+
+@dataclass
+class FitState:
+    """Everything needed to resume: weights, optimiser, best-so-far, history, RNG."""
+
+    epoch: int                       # epochs completed
+    heads: dict[str, torch.Tensor]
+    optimizer: dict[str, Any]
+    best: dict[str, torch.Tensor]
+    best_epoch: int
+    best_srcc: float
+    history: list[dict[str, float]]
+    rng: torch.Tensor
+
+
+@dataclass
+class FitResult:
+    heads: LPFHeads                  # with the weights of the best validation epoch
+    history: list[dict[str, float]]
+    best_epoch: int
+    seconds: float
+
+
+def _windows(grids: list[torch.Tensor], window: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random window x window crops of token grids -> padded (B, N, C) tokens and (B, N) mask."""
+    crops = []
+    for g in grids:
+        _, h, w = g.shape
+        wh, ww = (min(window, h), min(window, w)) if window else (h, w)
+        t = int(torch.randint(0, h - wh + 1, (1,), generator=gen))
+        le = int(torch.randint(0, w - ww + 1, (1,), generator=gen))
+        crops.append(g[:, t:t + wh, le:le + ww].flatten(1).T)  # (n, C)
+    n = max(c.shape[0] for c in crops)
+    tokens = torch.zeros(len(crops), n, crops[0].shape[1])
+    mask = torch.zeros(len(crops), n, dtype=torch.bool)
+    for i, c in enumerate(crops):
+        tokens[i, :len(c)] = c.float()
+        mask[i, :len(c)] = True
+    return tokens, mask
+
+
+@torch.inference_mode()
+def predict_unit(heads: LPFHeads, grids: list[torch.Tensor]) -> np.ndarray:
+    """Unit-scale predictions on whole token grids (what test time sees)."""
+    heads.eval()
+    out = np.empty(len(grids))
+    for i, g in enumerate(grids):
+        c = g.shape[0]
+        out[i] = float(heads(g.reshape(c, -1).T[None].float())["score"][0])
+    return out
+
+
+def _fit_token_stats(heads: LPFHeads, grids: list[torch.Tensor]) -> None:
+    """Per-channel mean/std over every training token (a fixed affine map, fitted once)."""
+    total = torch.zeros(heads.cfg.token_dim, dtype=torch.float64)
+    sq = torch.zeros_like(total)
+    n = 0
+    for g in grids:
+        t = g.reshape(g.shape[0], -1).double()
+        total += t.sum(1)
+        sq += (t * t).sum(1)
+        n += t.shape[1]
+    mean = total / n
+    std = (sq / n - mean * mean).clamp_min(0).sqrt()
+    heads.token_mean.copy_(mean.float())
+    heads.token_std.copy_(std.float().clamp_min(1e-3 * float(std.mean()) + 1e-6))
+
+
+def _lr(tcfg: TrainConfig, epoch: int, step: int, steps: int) -> float:
+    """Linear warm-up over the first epoch, then cosine decay to 1% (stateless, so resumes are exact)."""
+    t = (epoch + step / steps) / tcfg.epochs
+    warm = min(1.0, (epoch * steps + step + 1) / steps)
+    return tcfg.lr * warm * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+def fit(cfg: LPFConfig, tcfg: TrainConfig, train: FeatureSet, val: FeatureSet | None = None,
+        resume: FitState | None = None, on_epoch: Callable[[FitState], None] | None = None,
+        progress: Callable[[dict[str, float]], None] | None = None) -> FitResult:
+    """Train LPF heads on cached token grids; choose the epoch on ``val`` (never on a test set).
+
+    Args:
+        cfg: model config (its auxiliary-task and stream switches drive the ablations).
+        tcfg: training settings.
+        train: training features and unit targets.
+        val: validation features; without it the last epoch is kept.
+        resume: state saved by an interrupted run.
+        on_epoch: called with the state after each epoch (checkpointing).
+        progress: called with each epoch's history row (progress display).
+    """
+    torch.manual_seed(tcfg.seed)
+    heads = LPFHeads(cfg)
+    _fit_token_stats(heads, train.grids)
+    labels_all = bin_labels(train.y, quantile_bins(train.y, cfg.num_classes)) if cfg.use_category else None
+    opt = torch.optim.AdamW(heads.parameters(), lr=tcfg.lr, weight_decay=tcfg.weight_decay)
+    gen = torch.Generator().manual_seed(tcfg.seed)
+    y_all = torch.as_tensor(train.y, dtype=torch.float32)
+    history: list[dict[str, float]] = []
+    best, best_epoch, best_srcc, start = copy.deepcopy(heads.state_dict()), 0, -math.inf, 0
+    if resume is not None:
+        heads.load_state_dict(resume.heads)
+        opt.load_state_dict(resume.optimizer)
+        best, best_epoch, best_srcc = resume.best, resume.best_epoch, resume.best_srcc
+        history, start = list(resume.history), resume.epoch
+        gen.set_state(resume.rng)
+    steps = max(1, math.ceil(len(train) / tcfg.batch_size))
+    t0 = time.perf_counter() - (history[-1]["seconds"] if history else 0.0)
+    for epoch in range(start, tcfg.epochs):
+        heads.train()
+        order = torch.randperm(len(train), generator=gen)
+        sums: dict[str, float] = {}
+        for step in range(steps):
+            idx = order[step * tcfg.batch_size:(step + 1) * tcfg.batch_size]
+            if len(idx) < 2:  # a lone leftover image has no pair to compare
+                continue
+            tokens, mask = _windows([train.grids[i] for i in idx], tcfg.window, gen)
+            for group in opt.param_groups:
+                group["lr"] = _lr(tcfg, epoch, step, steps)
+            labels = labels_all[idx] if labels_all is not None else None
+            loss, parts = lpf_loss(heads, tokens, mask, y_all[idx], labels)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            for k, v in parts.items():
+                sums[k] = sums.get(k, 0.0) + float(v.detach()) / steps
+        row = {"epoch": epoch + 1, **{f"loss_{k}": v for k, v in sums.items()}}
+        if val is not None and len(val) >= 3:
+            pred = predict_unit(heads, val.grids)
+            row["val_srcc"], row["val_plcc"] = srcc(pred, val.y), plcc(pred, val.y)
+            row["val_l1"] = float(np.abs(pred - val.y).mean())
+            if best_epoch == 0 or row["val_srcc"] > best_srcc:  # NaN (constant output) never wins twice
+                best, best_epoch, best_srcc = copy.deepcopy(heads.state_dict()), epoch + 1, row["val_srcc"]
+        else:
+            best, best_epoch = copy.deepcopy(heads.state_dict()), epoch + 1
+        row["seconds"] = time.perf_counter() - t0
+        history.append(row)
+        state = FitState(epoch + 1, heads.state_dict(), opt.state_dict(), best, best_epoch, best_srcc,
+                         history, gen.get_state())
+        if on_epoch is not None:
+            on_epoch(state)
+        if progress is not None:
+            progress(row)
+        if tcfg.patience and epoch + 1 - best_epoch >= tcfg.patience:
+            break
+    heads.load_state_dict(best)
+    return FitResult(heads.eval(), history, best_epoch, time.perf_counter() - t0)

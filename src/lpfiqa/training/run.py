@@ -1,0 +1,181 @@
+"""``lpfiqa train``: manifest in, run folder out.
+
+A run folder holds::
+
+    model.safetensors   best-validation weights (config embedded)   config.json
+    train_config.json   metrics.csv (one row per epoch)             curves.png
+    splits.csv          summary.json (timings, val/test figures)    checkpoint.safetensors
+    failures.csv        (only when some images could not be read)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from ..datasets.manifest import read_manifest
+from ..errors import ConfigError, ImageReadError, ManifestError
+from ..features import FeatureCache, TokenEncoder
+from ..metrics import evaluate
+from ..models.config import LPFConfig
+from ..models.io import save_heads
+from ..utils import atomic_write_text
+from .checkpoint import load_checkpoint, save_checkpoint
+from .config import TrainConfig
+from .fit import FeatureSet, fit, predict_unit
+from .splits import split_by_group
+
+__all__ = ["TrainReport", "extract_features", "train_run"]
+
+
+@dataclass
+class TrainReport:
+    """What a training run did and reached."""
+
+    run_dir: Path
+    best_epoch: int
+    counts: dict[str, int]
+    seconds_features: float
+    seconds_train: float
+    cache_hits: int
+    cache_misses: int
+    val: dict[str, float] = field(default_factory=dict)
+    test: dict[str, float] = field(default_factory=dict)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d["run_dir"] = str(self.run_dir)
+        return d
+
+
+def extract_features(paths: list[Path], cache: FeatureCache, show: bool = True,
+                     desc: str = "encoder features") -> tuple[list[torch.Tensor | None], list[tuple[str, str]]]:
+    """Token grids of every image (from the cache when present); failures are recorded, not fatal."""
+    grids: list[torch.Tensor | None] = []
+    failures: list[tuple[str, str]] = []
+    for p in tqdm(paths, desc=desc, unit="img", disable=not show, file=sys.stderr):
+        try:
+            grids.append(cache.get(p).half())
+        except ImageReadError as exc:
+            grids.append(None)
+            failures.append((str(p), str(exc)))
+            tqdm.write(f"skipped: {exc}", file=sys.stderr)
+    return grids, failures
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=keys)
+    w.writeheader()
+    w.writerows(rows)
+    atomic_write_text(path, buf.getvalue())
+
+
+def train_run(manifest_path: Path, run_dir: Path, model_cfg: LPFConfig | None = None,
+              train_cfg: TrainConfig | None = None, resume: bool = False, cache_root: Path | None = None,
+              encoder_weights: str | None = None, show_progress: bool = True) -> TrainReport:
+    """Train LPF on a manifest and write a run folder.
+
+    Args:
+        manifest_path: CSV with ``path,score`` and optionally ``group``, ``split``, ``higher_is_better``.
+        run_dir: output folder (created).
+        model_cfg: architecture and loss settings (score range is filled in from the data).
+        train_cfg: optimisation and split settings.
+        resume: continue from ``run_dir/checkpoint.safetensors`` (same settings and data).
+        cache_root: feature cache folder (default ``~/.cache/lpfiqa``).
+        encoder_weights: path of other VGG16 weights (default: the bundled ImageNet ones).
+        show_progress: progress bars on stderr.
+
+    Raises:
+        ManifestError: unreadable manifest or too few usable images.
+        ConfigError: settings that cannot work with this data (e.g. too few groups to split).
+    """
+    model_cfg = model_cfg or LPFConfig()
+    train_cfg = train_cfg or TrainConfig()
+    run_dir = Path(run_dir)
+    if run_dir.exists() and (run_dir / "checkpoint.safetensors").exists() and not resume:
+        raise ConfigError(f"{run_dir} already holds a run; pass --resume to continue it or choose a new folder")
+    if train_cfg.threads:
+        torch.set_num_threads(train_cfg.threads)
+    manifest = read_manifest(manifest_path)
+    rows = manifest.rows
+    directions = {r.higher_is_better for r in rows}
+    if len(directions) > 1:
+        raise ManifestError(f"{manifest_path}: mixes higher_is_better 1 and 0; one scale per manifest")
+
+    encoder = TokenEncoder(model_cfg.stages, model_cfg.cell, weights=encoder_weights)
+    cache = FeatureCache(encoder, cache_root, max_side=train_cfg.max_side)
+    t0 = time.perf_counter()
+    grids, failures = extract_features([r.path for r in rows], cache, show_progress)
+    seconds_features = time.perf_counter() - t0
+    keep = [i for i, g in enumerate(grids) if g is not None]
+    if len(keep) < 6:
+        raise ManifestError(f"{manifest_path}: only {len(keep)} readable images; need at least 6 to train")
+    rows = [rows[i] for i in keep]
+    grids = [grids[i] for i in keep]
+
+    official = [r.split for r in rows] if any(r.split for r in rows) else None
+    splits = split_by_group([r.group or str(r.path) for r in rows], train_cfg.test_fraction,
+                            train_cfg.val_fraction, train_cfg.seed, official)
+    scores = np.array([r.score for r in rows], dtype=np.float64)
+    train_scores = scores[splits == "train"]
+    model_cfg.score_min, model_cfg.score_max = float(train_scores.min()), float(train_scores.max())
+    model_cfg.higher_is_better = directions.pop()
+    model_cfg.encoder_weights = encoder_weights or "bundled"
+    model_cfg.extra = {**model_cfg.extra, "manifest": str(manifest_path), "images": len(rows)}
+    data = FeatureSet(grids, np.asarray(model_cfg.to_unit(scores)), [str(r.path) for r in rows])
+    parts = {s: data.subset(np.flatnonzero(splits == s)) for s in ("train", "val", "test")}
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    train_cfg.save(run_dir / "train_config.json")
+    _write_csv(run_dir / "splits.csv", [{"path": str(r.path), "group": r.group, "split": s}
+                                        for r, s in zip(rows, splits, strict=True)])
+    if failures:
+        _write_csv(run_dir / "failures.csv", [{"path": p, "error": e} for p, e in failures])
+
+    state = load_checkpoint(run_dir) if resume and (run_dir / "checkpoint.safetensors").exists() else None
+    bar = tqdm(total=train_cfg.epochs, initial=state.epoch if state else 0, desc="training", unit="epoch",
+               disable=not show_progress, file=sys.stderr)
+
+    def on_epoch(s: Any) -> None:
+        save_checkpoint(s, run_dir)
+        _write_csv(run_dir / "metrics.csv", s.history)
+
+    def progress(row: dict[str, float]) -> None:
+        bar.update(1)
+        bar.set_postfix({k: f"{v:.3f}" for k, v in row.items() if k in ("loss_total", "val_srcc")})
+
+    result = fit(model_cfg, train_cfg, parts["train"], parts["val"] if len(parts["val"]) else None,
+                 resume=state, on_epoch=on_epoch, progress=progress)
+    bar.close()
+    save_heads(result.heads, run_dir)
+    report = TrainReport(run_dir, result.best_epoch, {k: len(v) for k, v in parts.items()}, seconds_features,
+                         result.seconds, cache.hits, cache.misses, failures=failures)
+    for name in ("val", "test"):  # the test part is touched here, once, after every choice is made
+        part = parts[name]
+        if len(part) >= 3:
+            pred = model_cfg.from_unit(predict_unit(result.heads, part.grids))
+            setattr(report, name, evaluate(pred, model_cfg.from_unit(part.y)))
+    atomic_write_text(run_dir / "summary.json", json.dumps(report.to_dict(), indent=2, default=float))
+    _plot(result.history, run_dir / "curves.png")
+    return report
+
+
+def _plot(history: list[dict[str, float]], path: Path) -> None:
+    from ..plots import training_curves
+
+    training_curves(history, path)
