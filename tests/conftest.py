@@ -57,7 +57,7 @@ def distort(img: Image.Image, kind: str, level: int, seed: int) -> Image.Image:
     raise ValueError(kind)
 
 
-def make_graded_set(folder: Path, n_photos: int = 6, levels: int = 3, size: tuple[int, int] = (128, 96)) -> Path:
+def make_graded_set(folder: Path, n_photos: int = 8, levels: int = 3, size: tuple[int, int] = (128, 96)) -> Path:
     """Images of ``n_photos`` photos x 3 kinds x ``levels`` + the pristine, and a manifest CSV.
 
     Score = 100 - 25 * level; group = photo. Returns the manifest path.

@@ -237,3 +237,15 @@ def test_check_counts_strict_and_prepare_check(tmp_path):
     with pytest.raises(DatasetError, match="expected 586"):
         check_counts(m, strict=True)
     assert check_counts(m, "csv") == []  # no published count
+
+
+def test_missing_openpyxl_says_how_to_install(tmp_path, monkeypatch):
+    import sys
+
+    from lpfiqa.datasets import MissingDependencyError, read_bid
+
+    (tmp_path / "DatabaseGrades.xlsx").write_bytes(b"")
+    monkeypatch.setitem(sys.modules, "openpyxl", None)  # makes `import openpyxl` fail
+    with pytest.raises(MissingDependencyError, match="pip install openpyxl") as info:
+        read_bid(tmp_path)
+    assert isinstance(info.value, DatasetError) and isinstance(info.value, ImportError)

@@ -20,7 +20,6 @@ def save_checkpoint(state: FitState, folder: Path) -> Path:
 
     tensors = {f"heads.{k}": v for k, v in state.heads.items()}
     tensors.update({f"best.{k}": v for k, v in state.best.items()})
-    tensors["rng"] = state.rng
     opt_meta = {"param_groups": state.optimizer["param_groups"], "state": {}}
     for pid, st in state.optimizer["state"].items():
         opt_meta["state"][str(pid)] = []
@@ -60,5 +59,4 @@ def load_checkpoint(folder: Path) -> FitState:
         best_epoch=int(meta["best_epoch"]),
         best_srcc=float(meta["best_srcc"]),
         history=json.loads(meta["history"]),
-        rng=tensors["rng"],
     )

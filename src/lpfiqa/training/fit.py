@@ -44,7 +44,7 @@ class FeatureSet:
 
 @dataclass
 class FitState:
-    """Everything needed to resume: weights, optimiser, best-so-far, history, RNG."""
+    """Everything needed to resume: weights, optimiser, best-so-far and history."""
 
     epoch: int                       # epochs completed
     heads: dict[str, torch.Tensor]
@@ -53,7 +53,6 @@ class FitState:
     best_epoch: int
     best_srcc: float
     history: list[dict[str, float]]
-    rng: torch.Tensor
 
 
 @dataclass
@@ -144,10 +143,13 @@ def fit(cfg: LPFConfig, tcfg: TrainConfig, train: FeatureSet, val: FeatureSet | 
         opt.load_state_dict(resume.optimizer)
         best, best_epoch, best_srcc = resume.best, resume.best_epoch, resume.best_srcc
         history, start = list(resume.history), resume.epoch
-        gen.set_state(resume.rng)
     steps = max(1, math.ceil(len(train) / tcfg.batch_size))
     t0 = time.perf_counter() - (history[-1]["seconds"] if history else 0.0)
     for epoch in range(start, tcfg.epochs):
+        # All randomness of an epoch (order, windows, dropout) derives from (seed, epoch), so a
+        # resumed run repeats exactly what the uninterrupted run would have done.
+        torch.manual_seed(tcfg.seed * 100_003 + epoch)
+        gen.manual_seed(tcfg.seed * 100_003 + epoch)
         heads.train()
         order = torch.randperm(len(train), generator=gen)
         sums: dict[str, float] = {}
@@ -176,8 +178,7 @@ def fit(cfg: LPFConfig, tcfg: TrainConfig, train: FeatureSet, val: FeatureSet | 
             best, best_epoch = copy.deepcopy(heads.state_dict()), epoch + 1
         row["seconds"] = time.perf_counter() - t0
         history.append(row)
-        state = FitState(epoch + 1, heads.state_dict(), opt.state_dict(), best, best_epoch, best_srcc,
-                         history, gen.get_state())
+        state = FitState(epoch + 1, heads.state_dict(), opt.state_dict(), best, best_epoch, best_srcc, history)
         if on_epoch is not None:
             on_epoch(state)
         if progress is not None:

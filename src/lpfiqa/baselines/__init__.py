@@ -1,0 +1,39 @@
+"""Classic NR-IQA baselines: BRISQUE features, NIQE, and the regressors they are paired with.
+
+* BRISQUE: Mittal, Moorthy, Bovik, IEEE TIP 2012 -> :func:`brisque_features` (36 features),
+  trained with :func:`fit_svr` on the same splits as the deep model.
+* NIQE: Mittal, Soundararajan, Bovik, IEEE SPL 2013 -> :func:`fit_niqe` on the project's own
+  pristine photos, then :func:`niqe` (opinion-unaware, no training on scores).
+* :mod:`~lpfiqa.baselines.regressors`: RBF epsilon-SVR (SMO), ridge, group k-fold grid search.
+
+Everything is numpy/scipy; no OpenCV, scikit-image or scikit-learn.
+"""
+
+from lpfiqa.baselines.brisque import BRISQUE_FEATURE_NAMES, brisque_features, brisque_features_batch
+from lpfiqa.baselines.niqe import NIQEModel, fit_niqe, niqe, niqe_patch_features
+from lpfiqa.baselines.regressors import (
+    GridSearchResult,
+    RidgeModel,
+    SVRModel,
+    fit_ridge,
+    fit_svr,
+    grid_search_cv,
+    group_kfold,
+)
+
+__all__ = [
+    "BRISQUE_FEATURE_NAMES",
+    "GridSearchResult",
+    "NIQEModel",
+    "RidgeModel",
+    "SVRModel",
+    "brisque_features",
+    "brisque_features_batch",
+    "fit_niqe",
+    "fit_ridge",
+    "fit_svr",
+    "grid_search_cv",
+    "group_kfold",
+    "niqe",
+    "niqe_patch_features",
+]

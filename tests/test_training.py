@@ -1,0 +1,152 @@
+"""Training end to end on graded distortions made in the test; resume; splits; feature cache."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from lpfiqa import create_model
+from lpfiqa.datasets.manifest import read_manifest
+from lpfiqa.errors import ConfigError
+from lpfiqa.features import FeatureCache, TokenEncoder
+from lpfiqa.inference import QualityModel
+from lpfiqa.metrics import srcc
+from lpfiqa.models import LPFConfig, LPFHeads
+from lpfiqa.training import TrainConfig, split_by_group, train_run
+from lpfiqa.training.fit import FeatureSet, fit
+
+FAST = TrainConfig(epochs=40, batch_size=8, test_fraction=0.25, val_fraction=0.17, seed=0)
+SRCC_FLOOR = 0.6  # an untrained model must fail this floor, a trained one must pass it
+
+
+@pytest.fixture(scope="module")
+def trained(graded_set, tmp_path_factory):
+    run = tmp_path_factory.mktemp("run")
+    cache = tmp_path_factory.mktemp("featcache")
+    report = train_run(graded_set, run, LPFConfig(), FAST, cache_root=cache, show_progress=False)
+    return run, report, cache
+
+
+def _test_rows(run):
+    with open(run / "splits.csv") as f:
+        return [r for r in csv.DictReader(f) if r["split"] == "test"]
+
+
+def test_run_folder_contents(trained) -> None:
+    run, report, _ = trained
+    for name in ("model.safetensors", "config.json", "train_config.json", "metrics.csv", "splits.csv",
+                 "summary.json", "checkpoint.safetensors"):
+        assert (run / name).exists(), name
+    cfg = json.loads((run / "config.json").read_text())
+    assert (cfg["score_min"], cfg["score_max"], cfg["higher_is_better"]) == (25.0, 100.0, True)
+    with open(run / "metrics.csv") as f:
+        assert len(list(csv.DictReader(f))) == FAST.epochs
+    assert report.counts == {"train": 50, "val": 10, "test": 20}
+
+
+def test_split_is_by_photo(trained) -> None:
+    run, _, _ = trained
+    with open(run / "splits.csv") as f:
+        rows = list(csv.DictReader(f))
+    by_group: dict[str, set[str]] = {}
+    for r in rows:
+        by_group.setdefault(r["group"], set()).add(r["split"])
+    assert all(len(s) == 1 for s in by_group.values())
+
+
+def test_trained_model_ranks_unseen_photos_levels(trained) -> None:
+    run, report, _ = trained
+    rows = _test_rows(run)
+    truth = np.array([float(p.split("_")[-1].split(".")[0]) for p in (r["path"] for r in rows)])
+    trained_model = create_model(run)
+    pred = np.array(trained_model.score([r["path"] for r in rows]))
+    untrained = QualityModel(LPFHeads(LPFConfig()).eval(), encoder=trained_model.encoder)
+    pred0 = np.array(untrained.score([r["path"] for r in rows]))
+    s_trained, s_untrained = srcc(pred, -truth), srcc(pred0, -truth)
+    assert s_trained >= SRCC_FLOOR, (s_trained, report.test)
+    assert abs(s_untrained) < SRCC_FLOOR, s_untrained
+    assert abs(report.test["srcc"] - s_trained) < 0.05  # the run's own test figure is the same measurement
+
+
+def test_cached_features_are_reused(trained, graded_set, tmp_path) -> None:
+    _, first, cache = trained
+    assert first.cache_misses == 80 and first.cache_hits == 0
+    again = train_run(graded_set, tmp_path / "again", LPFConfig(), TrainConfig(epochs=1, batch_size=8,
+                      test_fraction=0.34, val_fraction=0.25), cache_root=cache, show_progress=False)
+    assert again.cache_hits == 80 and again.cache_misses == 0
+    assert again.seconds_features < first.seconds_features
+
+
+def test_deterministic_and_resumable(graded_set, tmp_path, monkeypatch) -> None:
+    import lpfiqa.training.run as run_module
+
+    cache = tmp_path / "cache"
+    cfg = TrainConfig(epochs=4, batch_size=8, test_fraction=0.25, val_fraction=0.17, seed=3)
+    full = train_run(graded_set, tmp_path / "full", LPFConfig(), cfg, cache_root=cache, show_progress=False)
+
+    real_save = run_module.save_checkpoint
+
+    def killed_after_epoch_2(state, folder):  # the process dies right after epoch 2's checkpoint
+        real_save(state, folder)
+        if state.epoch == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_module, "save_checkpoint", killed_after_epoch_2)
+    with pytest.raises(KeyboardInterrupt):
+        train_run(graded_set, tmp_path / "part", LPFConfig(), cfg, cache_root=cache, show_progress=False)
+    monkeypatch.setattr(run_module, "save_checkpoint", real_save)
+    with pytest.raises(ConfigError, match="--resume"):
+        train_run(graded_set, tmp_path / "part", LPFConfig(), cfg, cache_root=cache, show_progress=False)
+    resumed = train_run(graded_set, tmp_path / "part", LPFConfig(), cfg, resume=True, cache_root=cache,
+                        show_progress=False)
+    a = create_model(tmp_path / "full").heads.state_dict()
+    b = create_model(tmp_path / "part").heads.state_dict()
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6)
+    assert full.val["srcc"] == pytest.approx(resumed.val["srcc"], abs=1e-6)
+
+
+def test_fit_never_sees_test_data() -> None:
+    rng = np.random.default_rng(0)
+    grids = [torch.randn(1280, 2, 2).half() for _ in range(12)]
+    data = FeatureSet(grids, rng.random(12))
+    res = fit(LPFConfig(latent_dim=8, hidden_dim=16), TrainConfig(epochs=2, batch_size=4), data.subset(range(8)),
+              data.subset(range(8, 12)))
+    assert len(res.history) == 2 and "val_srcc" in res.history[0]
+
+
+def test_split_by_group_properties() -> None:
+    groups = [f"g{i // 5}" for i in range(50)]
+    a = split_by_group(groups, 0.2, 0.2, seed=1)
+    assert (a == split_by_group(groups, 0.2, 0.2, seed=1)).all()
+    assert not (a == split_by_group(groups, 0.2, 0.2, seed=2)).all()
+    assert {s: int((a == s).sum()) for s in ("train", "val", "test")} == {"train": 30, "val": 10, "test": 10}
+    official = ["train"] * 40 + ["test"] * 10
+    b = split_by_group(groups, 0.2, 0.2, seed=1, official=official)
+    assert (b[40:] == "test").all() and (b[:40] == "val").sum() > 0  # val carved from official train
+    with pytest.raises(ConfigError, match="at least 3"):
+        split_by_group(["a", "a", "b"], 0.2, 0.2, seed=0)
+
+
+def test_feature_cache_keys_on_content(tmp_path) -> None:
+    from PIL import Image
+
+    enc = TokenEncoder(("conv5_3",), 32)
+    cache = FeatureCache(enc, tmp_path)
+    img = Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8))
+    img.save(tmp_path / "a.png")
+    img.save(tmp_path / "b.png")  # same bytes, other name: one computation
+    g1, g2 = cache.get(tmp_path / "a.png"), cache.get(tmp_path / "b.png")
+    assert (cache.misses, cache.hits) == (1, 1) and torch.equal(g1.half(), g2.half())
+    Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(tmp_path / "a.png")  # edited: recomputed
+    cache.get(tmp_path / "a.png")
+    assert cache.misses == 2
+
+
+def test_manifest_is_read_with_groups(graded_set) -> None:
+    m = read_manifest(graded_set)
+    assert len(m.rows) == 80 and len({r.group for r in m.rows}) == 8
