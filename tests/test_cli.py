@@ -1,0 +1,138 @@
+"""The CLI through its real entry points: score, train, synth, models."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from lpfiqa.cli import cli
+from lpfiqa.models import LPFConfig, LPFHeads
+from lpfiqa.models.io import save_heads
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("model")
+    save_heads(LPFHeads(LPFConfig(latent_dim=16, hidden_dim=32, score_min=1, score_max=5)).eval(), folder)
+    return folder
+
+
+@pytest.fixture()
+def images(tmp_path):
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "imgs"
+    (folder / "sub").mkdir(parents=True)
+    for name in ("a.png", "b.jpg", "sub/c.png"):
+        Image.fromarray(rng.integers(0, 255, (64, 80, 3), dtype=np.uint8)).save(folder / name)
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 definitely not a jpeg")
+    return folder
+
+
+def test_score_folder_table_and_exit_status(model_dir, images) -> None:
+    res = CliRunner().invoke(cli, ["score", str(images), "--model", str(model_dir)])
+    assert res.exit_code == 1, res.output  # one broken file -> status 1, the others scored
+    assert "FAILED" in res.stdout and "a.png" in res.stdout and "b.jpg" in res.stdout
+    assert "sub/c.png" not in res.stdout  # not recursive by default
+    assert "broken.jpg: corrupt or truncated image" in res.stderr
+    assert "scored 2 of 3 images" in res.stderr
+
+
+def test_score_recursive_jsonl_output(model_dir, images, tmp_path) -> None:
+    out = tmp_path / "r.jsonl"
+    ok = [str(images / "a.png"), str(images / "sub")]
+    res = CliRunner().invoke(cli, ["score", *ok, "-r", "--model", str(model_dir), "-o", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["path"].split("/")[-1] for r in rows] == ["a.png", "c.png"]
+    assert all(1 <= r["score"] <= 5 or r["score"] is not None for r in rows)
+    assert not (tmp_path / "r.jsonl.partial").exists()
+
+
+def test_score_csv_glob_and_missing_file(model_dir, images, tmp_path) -> None:
+    out = tmp_path / "r.csv"
+    res = CliRunner().invoke(cli, ["score", str(images / "*.png"), str(images / "nope.png"), "--model",
+                                   str(model_dir), "-o", str(out)])
+    assert res.exit_code == 1
+    with open(out) as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2 and rows[0]["score"] and "no such file" in rows[1]["error"]
+
+
+def test_score_same_as_library(model_dir, images) -> None:
+    from lpfiqa import create_model
+
+    res = CliRunner().invoke(cli, ["score", str(images / "a.png"), "--model", str(model_dir), "--json"])
+    row = json.loads(res.stdout.strip())
+    assert abs(row["score"] - create_model(model_dir).score(str(images / "a.png"))) < 1e-3
+
+
+def test_score_bad_inputs_are_one_line_errors(model_dir, images, tmp_path) -> None:
+    r = CliRunner().invoke(cli, ["score", str(images), "--model", "lpf-synth-v2"])
+    assert r.exit_code == 1 and "did you mean lpf-synth-v1" in r.output
+    r = CliRunner().invoke(cli, ["score", str(images), "--model", str(model_dir), "-o", str(tmp_path / "x.txt")])
+    assert r.exit_code == 2 and "use a .csv or .jsonl" in r.output
+    r = CliRunner().invoke(cli, ["score", str(tmp_path / "empty_dir_that_is_missing")])
+    assert r.exit_code == 1
+    r = CliRunner().invoke(cli, ["score", "--frobnicate", str(images)])
+    assert r.exit_code == 2 and "No such option" in r.output
+
+
+def test_train_then_score_end_to_end(graded_set, tmp_path) -> None:
+    run = tmp_path / "run"
+    res = CliRunner().invoke(cli, ["train", str(graded_set), "-o", str(run), "--epochs", "2", "--batch-size", "8",
+                                   "--test-fraction", "0.25", "--val-fraction", "0.17"])
+    assert res.exit_code == 0, res.output
+    assert "test: SRCC" in res.output and (run / "model.safetensors").exists()
+    res = CliRunner().invoke(cli, ["score", str(graded_set.parent), "--model", str(run), "--sort"])
+    assert res.exit_code == 0 and res.stdout.count(".png") == 80
+
+
+def test_train_rejects_bad_manifest(tmp_path) -> None:
+    bad = tmp_path / "m.csv"
+    bad.write_text("path,score\na.png,not-a-number\n")
+    res = CliRunner().invoke(cli, ["train", str(bad), "-o", str(tmp_path / "run")])
+    assert res.exit_code == 1 and "line 2" in res.output and "\n" == res.output[-1] and res.output.count("\n") == 1
+
+
+def test_synth_small_set_and_preview(tmp_path) -> None:
+    pristine = tmp_path / "pristine"
+    pristine.mkdir()
+    rng = np.random.default_rng(1)
+    for i in range(3):
+        base = rng.integers(0, 255, (12, 16, 3), dtype=np.uint8)
+        Image.fromarray(base).resize((160, 120), Image.BICUBIC).save(pristine / f"p{i}.png")
+    out = tmp_path / "set"
+    args = ["synth", "--pristine", str(pristine), "--out", str(out), "--size", "96x64", "--types",
+            "gaussian_blur,jpeg", "--levels", "1,3,5", "--test-photos", "p2", "--workers", "1"]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    with open(out / "manifest.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 3 * (1 + 2 * 3)
+    assert {r["split"] for r in rows if r["group"] == "p2"} == {"test"}
+    refs = [float(r["score"]) for r in rows if r["dist_level"] == "0"]
+    assert refs == [100.0] * 3
+    for p in ("p0", "p1", "p2"):  # weak labels fall with the level within each (photo, type)
+        for t in ("gaussian_blur", "jpeg"):
+            s = [float(r["score"]) for r in sorted(rows, key=lambda r: int(r["dist_level"]))
+                 if r["group"] == p and r["dist_type"] == t]
+            assert s == sorted(s, reverse=True), (p, t, s)
+    again = CliRunner().invoke(cli, args)  # resumes: nothing to redo
+    assert "(3 already done)" in again.output
+    res = CliRunner().invoke(cli, ["synth", "--preview", str(pristine / "p0.png"), "--out", str(tmp_path / "s.png"),
+                                   "--size", "96x64", "--types", "jpeg,darken"])
+    assert res.exit_code == 0 and Image.open(tmp_path / "s.png").size[0] == 6 * 160
+
+
+def test_models_list_and_module_entry_point() -> None:
+    res = CliRunner().invoke(cli, ["models", "--json"])
+    assert json.loads(res.output)[0]["name"] == "lpf-synth-v1"
+    proc = subprocess.run([sys.executable, "-m", "lpfiqa", "--version"], capture_output=True, text=True, check=True)
+    assert "lpfiqa" in proc.stdout
