@@ -32,12 +32,16 @@ class TrainConfig:
     max_side: int | None = None   # downscale images to this long side before encoding (None: as they are)
     patience: int = 0             # stop after this many epochs without a better validation SRCC (0: never)
     threads: int = 0              # torch threads (0: leave torch's default)
+    schedule: str = "parallel"    # "parallel" (LPF, one stage) or "two_stage" (aux tasks first, then DaQRN)
+    stage1_fraction: float = 0.5  # two_stage: share of the epochs spent on the auxiliary tasks alone
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 2:
             raise ConfigError(f"need epochs >= 1 and batch_size >= 2, got {self.epochs} and {self.batch_size}")
         if not (0 <= self.test_fraction < 1 and 0 <= self.val_fraction < 1):
             raise ConfigError("val_fraction and test_fraction must be in [0, 1)")
+        if self.schedule not in ("parallel", "two_stage"):
+            raise ConfigError(f"`schedule` {self.schedule!r}: use 'parallel' or 'two_stage'")
         if self.window < 0:
             raise ConfigError(f"`window` {self.window} must be >= 0 (0 = whole token grid)")
 

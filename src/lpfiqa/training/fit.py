@@ -115,6 +115,13 @@ def _lr(tcfg: TrainConfig, epoch: int, step: int, steps: int) -> float:
     return tcfg.lr * warm * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * t)))
 
 
+def _stage(tcfg: TrainConfig, epoch: int) -> str:
+    """Which losses train in this epoch: LPF trains all three at once."""
+    if tcfg.schedule == "parallel":
+        return "all"
+    return "aux" if epoch < round(tcfg.epochs * tcfg.stage1_fraction) else "reg"
+
+
 def fit(cfg: LPFConfig, tcfg: TrainConfig, train: FeatureSet, val: FeatureSet | None = None,
         resume: FitState | None = None, on_epoch: Callable[[FitState], None] | None = None,
         progress: Callable[[dict[str, float]], None] | None = None) -> FitResult:
@@ -150,7 +157,9 @@ def fit(cfg: LPFConfig, tcfg: TrainConfig, train: FeatureSet, val: FeatureSet | 
         # resumed run repeats exactly what the uninterrupted run would have done.
         torch.manual_seed(tcfg.seed * 100_003 + epoch)
         gen.manual_seed(tcfg.seed * 100_003 + epoch)
+        stage = _stage(tcfg, epoch)
         heads.train()
+        heads.fen.requires_grad_(stage != "reg")  # two-stage: the FEN is frozen while DaQRN learns
         order = torch.randperm(len(train), generator=gen)
         sums: dict[str, float] = {}
         for step in range(steps):
@@ -161,7 +170,7 @@ def fit(cfg: LPFConfig, tcfg: TrainConfig, train: FeatureSet, val: FeatureSet | 
             for group in opt.param_groups:
                 group["lr"] = _lr(tcfg, epoch, step, steps)
             labels = labels_all[idx] if labels_all is not None else None
-            loss, parts = lpf_loss(heads, tokens, mask, y_all[idx], labels)
+            loss, parts = lpf_loss(heads, tokens, mask, y_all[idx], labels, stage)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -172,7 +181,8 @@ def fit(cfg: LPFConfig, tcfg: TrainConfig, train: FeatureSet, val: FeatureSet | 
             pred = predict_unit(heads, val.grids)
             row["val_srcc"], row["val_plcc"] = srcc(pred, val.y), plcc(pred, val.y)
             row["val_l1"] = float(np.abs(pred - val.y).mean())
-            if best_epoch == 0 or row["val_srcc"] > best_srcc:  # NaN (constant output) never wins twice
+            # NaN (constant output) never wins twice; a two-stage run's DaQRN is untrained in stage 1
+            if stage != "aux" and (best_epoch == 0 or row["val_srcc"] > best_srcc):
                 best, best_epoch, best_srcc = copy.deepcopy(heads.state_dict()), epoch + 1, row["val_srcc"]
         else:
             best, best_epoch = copy.deepcopy(heads.state_dict()), epoch + 1
@@ -185,5 +195,6 @@ def fit(cfg: LPFConfig, tcfg: TrainConfig, train: FeatureSet, val: FeatureSet | 
             progress(row)
         if tcfg.patience and epoch + 1 - best_epoch >= tcfg.patience:
             break
+    heads.fen.requires_grad_(True)
     heads.load_state_dict(best)
     return FitResult(heads.eval(), history, best_epoch, time.perf_counter() - t0)

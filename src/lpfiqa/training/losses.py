@@ -41,7 +41,7 @@ def bin_labels(y: np.ndarray | torch.Tensor, edges: np.ndarray) -> torch.Tensor:
 
 
 def lpf_loss(heads: LPFHeads, tokens: torch.Tensor, mask: torch.Tensor | None, y: torch.Tensor,
-             labels: torch.Tensor | None) -> tuple[torch.Tensor, LossParts]:
+             labels: torch.Tensor | None, stage: str = "all") -> tuple[torch.Tensor, LossParts]:
     """Total loss and its parts for a batch.
 
     Args:
@@ -49,18 +49,21 @@ def lpf_loss(heads: LPFHeads, tokens: torch.Tensor, mask: torch.Tensor | None, y
         tokens: (B, N, C) token features; mask: (B, N) True where a token is real.
         y: (B,) normalised targets in [0, 1], higher = better.
         labels: (B,) class indices for the category task (None if it is off).
+        stage: ``"all"`` (LPF: the three losses together), or, for the two-stage baseline,
+            ``"aux"`` (only the auxiliary tasks) or ``"reg"`` (only the regression).
     """
     cfg = heads.cfg
     out = heads(tokens, mask)
     parts: LossParts = {"reg": F.l1_loss(out["score"], y)}
-    total = parts["reg"]
+    aux = torch.zeros((), dtype=y.dtype)
     if heads.category is not None and labels is not None:
         parts["cat"] = F.cross_entropy(out["logits"], labels)
-        total = total + cfg.lambda_cat * parts["cat"]
+        aux = aux + cfg.lambda_cat * parts["cat"]
     if heads.compare is not None and len(y) > 1:
         i, j = torch.triu_indices(len(y), len(y), offset=1)
         gap = heads.compare(out["g"][i], out["g"][j])
         parts["cmp"] = F.l1_loss(gap, y[i] - y[j])
-        total = total + cfg.lambda_cmp * parts["cmp"]
+        aux = aux + cfg.lambda_cmp * parts["cmp"]
+    total = {"all": parts["reg"] + aux, "aux": aux, "reg": parts["reg"]}[stage]
     parts["total"] = total
     return total, parts
