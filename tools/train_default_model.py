@@ -72,7 +72,7 @@ def main() -> None:
 
     evaluation = evaluate_heldout(manifest_path, run_dir)
     evaluation.update({"synth_config": scfg.__dict__ | {"size": list(scfg.size)}, "train_config": tcfg.to_dict(),
-                       "counts": report.counts, "best_epoch": report.best_epoch, "val": report.val,
+                       "counts": report.counts, "photos_train": synth.photos.get("train"), "best_epoch": report.best_epoch, "val": report.val,
                        "seconds": {"synthesis": t_synth, "features": report.seconds_features,
                                    "training": report.seconds_train}})
     atomic_write_text(run_dir / "evaluation.json", json.dumps(evaluation, indent=2, default=float))
@@ -83,7 +83,7 @@ def main() -> None:
             if (run_dir / name).exists():
                 shutil.copy2(run_dir / name, TARGET / name)
         shutil.copy2(args.work / "synth" / "calibration.json", TARGET / "label_calibration.json")
-        print(f"installed into {TARGET}")
+        print(f"installed into {TARGET}; now run tools/model_card.py")
 
 
 def evaluate_heldout(manifest_path: Path, run_dir: Path) -> dict:
