@@ -22,6 +22,10 @@ score column are required, header names are case-insensitive, ``image``,
 :class:`~lpfiqa.errors.ManifestError` naming the file and line; nothing is
 silently skipped, because a silently shorter training set is worse than an error
 the user can fix.
+
+The in-memory types (:class:`Manifest`, :class:`ManifestRow`, :class:`ManifestSummary`)
+live in :mod:`lpfiqa.datasets.records` and the score normalisation (:class:`ScoreScale`)
+in :mod:`lpfiqa.datasets.scale`; both are re-exported here.
 """
 
 from __future__ import annotations
@@ -31,15 +35,13 @@ import io
 import math
 import os
 import tempfile
-from collections import Counter
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 from lpfiqa.errors import ManifestError
+
+from .records import SPLITS, Manifest, ManifestRow, ManifestSummary
+from .scale import ScoreScale, denormalise_scores, normalised_scores, score_scale
 
 __all__ = [
     "COLUMNS",
@@ -58,8 +60,6 @@ __all__ = [
 
 #: The fixed columns, in order.
 COLUMNS: tuple[str, ...] = ("path", "score", "higher_is_better", "group", "dist_type", "dist_level", "split")
-#: Allowed values of ``split`` (besides empty).
-SPLITS: tuple[str, ...] = ("train", "val", "test")
 #: Extra columns holding image paths; made relative/absolute like ``path``.
 PATH_EXTRAS: tuple[str, ...] = ("ref_path",)
 
@@ -77,160 +77,6 @@ _SPLIT_ALIASES = {
 }
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f"}
-
-
-@dataclass
-class ManifestRow:
-    """One rated image.
-
-    Attributes:
-        path: Image file (absolute once read from a manifest).
-        score: Subjective score in the dataset's unit.
-        higher_is_better: ``True`` for MOS, ``False`` for DMOS.
-        group: Reference/content id (the image itself when there is none).
-        dist_type: Distortion type, or ``""``.
-        dist_level: Distortion level, or ``None``.
-        split: ``"train"``, ``"val"``, ``"test"`` or ``""``.
-        extra: Dataset-specific columns as strings (``std``, ``ref_path``...).
-    """
-
-    path: Path
-    score: float
-    higher_is_better: bool
-    group: str
-    dist_type: str = ""
-    dist_level: int | None = None
-    split: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class ManifestSummary:
-    """What :meth:`Manifest.summary` reports."""
-
-    name: str
-    images: int
-    missing_files: list[str]
-    score_min: float
-    score_max: float
-    higher_is_better: bool | None  # None: rows disagree
-    groups: int
-    splits: dict[str, int]
-    dist_types: dict[str, int]
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain-dict form (JSON-serialisable)."""
-        return {
-            "name": self.name,
-            "images": self.images,
-            "missing": len(self.missing_files),
-            "missing_files": list(self.missing_files),
-            "score_min": self.score_min,
-            "score_max": self.score_max,
-            "higher_is_better": self.higher_is_better,
-            "groups": self.groups,
-            "splits": dict(self.splits),
-            "dist_types": dict(self.dist_types),
-        }
-
-    def __str__(self) -> str:
-        direction = {True: "higher is better", False: "lower is better", None: "mixed directions"}
-        lines = [
-            f"{self.name or 'manifest'}: {self.images} images, {self.groups} groups",
-            f"  scores {self.score_min:g} .. {self.score_max:g} ({direction[self.higher_is_better]})",
-        ]
-        if self.splits:
-            lines.append("  splits " + ", ".join(f"{k or '(none)'}={v}" for k, v in self.splits.items()))
-        if self.dist_types:
-            lines.append(f"  {len(self.dist_types)} distortion types")
-        if self.missing_files:
-            lines.append(f"  {len(self.missing_files)} missing file(s):")
-            lines.extend(f"    {p}" for p in self.missing_files[:20])
-            if len(self.missing_files) > 20:
-                lines.append(f"    ... and {len(self.missing_files) - 20} more")
-        return "\n".join(lines)
-
-
-@dataclass
-class Manifest:
-    """A list of rated images plus what a reader learned on the way.
-
-    Attributes:
-        rows: Images present on disk (or all rows, when read from a CSV).
-        name: Dataset name (``"koniq10k"``...) or the CSV's stem.
-        missing: Images listed in the labels but absent on disk; they are *not*
-            in ``rows`` and are listed by :meth:`summary`.
-        root: Dataset root folder, or the manifest file's folder.
-        meta: Reader options and facts (``{"dmos": "realigned"}``...).
-
-    Example:
-        >>> m = Manifest([ManifestRow(Path("/d/a.png"), 3.5, True, "a.png"),
-        ...               ManifestRow(Path("/d/b.png"), 1.5, True, "b.png")], name="demo")
-        >>> len(m), m.scores().tolist()
-        (2, [3.5, 1.5])
-    """
-
-    rows: list[ManifestRow]
-    name: str = ""
-    missing: list[ManifestRow] = field(default_factory=list)
-    root: Path | None = None
-    meta: dict[str, str] = field(default_factory=dict)
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __iter__(self) -> Iterator[ManifestRow]:
-        return iter(self.rows)
-
-    def __getitem__(self, i: int) -> ManifestRow:
-        return self.rows[i]
-
-    def scores(self) -> np.ndarray:
-        """Scores as a float64 array, in row order."""
-        return np.array([r.score for r in self.rows], dtype=np.float64)
-
-    def paths(self) -> list[Path]:
-        """Image paths, in row order."""
-        return [r.path for r in self.rows]
-
-    def select(self, split: str) -> Manifest:
-        """A manifest with only the rows of ``split`` (``""`` selects rows without one)."""
-        if split not in ("", *SPLITS):
-            raise ValueError(f"split must be one of {SPLITS} or '', got {split!r}")
-        return Manifest([r for r in self.rows if r.split == split], self.name, [], self.root, dict(self.meta))
-
-    def summary(self, *, check_files: bool = True) -> ManifestSummary:
-        """Counts, score range and missing files.
-
-        Args:
-            check_files: Also stat every row's file, so a manifest read from CSV
-                reports images that have since disappeared.
-
-        Returns:
-            A :class:`ManifestSummary`; ``str()`` of it is a readable report.
-
-        Example:
-            >>> m = Manifest([ManifestRow(Path("/nonexistent/a.png"), 3.0, True, "a.png")], name="demo")
-            >>> s = m.summary()
-            >>> s.images, s.missing_files, (s.score_min, s.score_max)
-            (1, ['/nonexistent/a.png'], (3.0, 3.0))
-        """
-        missing = [str(r.path) for r in self.missing]
-        if check_files:
-            missing += [str(r.path) for r in self.rows if not r.path.is_file()]
-        scores = self.scores()
-        hib = {r.higher_is_better for r in self.rows}
-        return ManifestSummary(
-            name=self.name,
-            images=len(self.rows),
-            missing_files=missing,
-            score_min=float(scores.min()) if scores.size else math.nan,
-            score_max=float(scores.max()) if scores.size else math.nan,
-            higher_is_better=hib.pop() if len(hib) == 1 else None,
-            groups=len({r.group for r in self.rows}),
-            splits=dict(sorted(Counter(r.split for r in self.rows).items())) if self.rows else {},
-            dist_types=dict(sorted(Counter(r.dist_type for r in self.rows if r.dist_type).items())),
-        )
 
 
 # --------------------------------------------------------------------------------------
@@ -477,98 +323,3 @@ def read_manifest(path: Path | str, *, name: str | None = None) -> Manifest:
     if not rows:
         raise ManifestError(f"{path}: no rows after the header; expected one row per image")
     return Manifest(rows=rows, name=name if name is not None else path.stem, root=folder)
-
-
-# --------------------------------------------------------------------------------------
-# score normalisation
-# --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ScoreScale:
-    """Map between a dataset's score unit and [0, 1], higher = better.
-
-    Save it with a trained model (:meth:`to_dict`) to report predictions in the
-    dataset's unit later.
-
-    Example:
-        >>> s = ScoreScale(lo=0.0, hi=100.0, higher_is_better=False)  # DMOS
-        >>> s.normalise([0.0, 25.0, 100.0]).tolist()
-        [1.0, 0.75, 0.0]
-        >>> s.denormalise([0.75]).tolist()
-        [25.0]
-    """
-
-    lo: float
-    hi: float
-    higher_is_better: bool = True
-
-    def normalise(self, scores: Any) -> np.ndarray:
-        """Dataset unit -> [0, 1] (higher = better); values outside [lo, hi] go outside [0, 1]."""
-        s = np.asarray(scores, dtype=np.float64)
-        u = (s - self.lo) / (self.hi - self.lo)
-        return u if self.higher_is_better else 1.0 - u
-
-    def denormalise(self, values: Any) -> np.ndarray:
-        """[0, 1] (higher = better) -> dataset unit; the inverse of :meth:`normalise`."""
-        v = np.asarray(values, dtype=np.float64)
-        u = v if self.higher_is_better else 1.0 - v
-        return self.lo + u * (self.hi - self.lo)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"lo": self.lo, "hi": self.hi, "higher_is_better": self.higher_is_better}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ScoreScale:
-        return cls(float(d["lo"]), float(d["hi"]), bool(d["higher_is_better"]))
-
-
-def score_scale(manifest: Manifest) -> ScoreScale:
-    """The :class:`ScoreScale` of a manifest: its score min/max and direction.
-
-    Raises:
-        ManifestError: No rows, constant scores, or rows with both directions.
-
-    Example:
-        >>> m = Manifest([ManifestRow(Path(f"{i}.png"), s, False, str(i)) for i, s in enumerate([0.1, 0.9])])
-        >>> score_scale(m)
-        ScoreScale(lo=0.1, hi=0.9, higher_is_better=False)
-    """
-    if not manifest.rows:
-        raise ManifestError(f"{manifest.name or 'manifest'}: no rows to normalise")
-    hib = {r.higher_is_better for r in manifest.rows}
-    if len(hib) != 1:
-        raise ManifestError(
-            f"{manifest.name or 'manifest'}: rows mix higher_is_better 1 and 0; "
-            "normalise each dataset separately"
-        )
-    s = manifest.scores()
-    lo, hi = float(s.min()), float(s.max())
-    if lo == hi:
-        raise ManifestError(f"{manifest.name or 'manifest'}: all scores equal {lo}; cannot normalise")
-    return ScoreScale(lo, hi, hib.pop())
-
-
-def normalised_scores(manifest: Manifest) -> np.ndarray:
-    """Scores mapped to [0, 1] with higher = better, from the manifest's min/max.
-
-    Example:
-        >>> m = Manifest([ManifestRow(Path(f"{i}.png"), s, False, str(i))
-        ...               for i, s in enumerate([10.0, 30.0, 50.0])])
-        >>> normalised_scores(m).tolist()
-        [1.0, 0.5, 0.0]
-    """
-    return score_scale(manifest).normalise(manifest.scores())
-
-
-def denormalise_scores(values: Any, scale: Manifest | ScoreScale) -> np.ndarray:
-    """Map [0, 1] higher-is-better values back to the unit of ``scale`` (a manifest or its scale).
-
-    Example:
-        >>> m = Manifest([ManifestRow(Path(f"{i}.png"), s, True, str(i))
-        ...               for i, s in enumerate([1.0, 5.0])])
-        >>> denormalise_scores([0.0, 0.5, 1.0], m).tolist()
-        [1.0, 3.0, 5.0]
-    """
-    sc = scale if isinstance(scale, ScoreScale) else score_scale(scale)
-    return sc.denormalise(values)
