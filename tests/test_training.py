@@ -150,3 +150,26 @@ def test_feature_cache_keys_on_content(tmp_path) -> None:
 def test_manifest_is_read_with_groups(graded_set) -> None:
     m = read_manifest(graded_set)
     assert len(m.rows) == 80 and len({r.group for r in m.rows}) == 8
+
+
+def test_two_stage_schedule_freezes_fen_in_stage_two() -> None:
+    rng = np.random.default_rng(0)
+    grids = [torch.randn(1280, 2, 2).half() for _ in range(16)]
+    data = FeatureSet(grids, rng.random(16))
+    cfg = LPFConfig(latent_dim=8, hidden_dim=16)
+    tcfg = TrainConfig(epochs=4, batch_size=8, schedule="two_stage")
+    snapshots = []
+
+    def grab(state) -> None:
+        snapshots.append({k: v.clone() for k, v in state.heads.items()})
+
+    res = fit(cfg, tcfg, data.subset(range(12)), data.subset(range(12, 16)), on_epoch=grab)
+    fen = [k for k in snapshots[0] if k.startswith("fen.")]
+    daqrn = [k for k in snapshots[0] if k.startswith("daqrn.")]
+    assert any(not torch.equal(snapshots[0][k], snapshots[1][k]) for k in fen)       # stage 1 trains the FEN
+    assert all(torch.equal(snapshots[0][k], snapshots[1][k]) for k in daqrn)          # ... and not DaQRN
+    assert all(torch.equal(snapshots[2][k], snapshots[3][k]) for k in fen)            # stage 2 freezes it
+    assert any(not torch.equal(snapshots[2][k], snapshots[3][k]) for k in daqrn)
+    assert res.best_epoch > 2  # the epoch is chosen among stage-2 epochs only
+    with pytest.raises(ConfigError, match="schedule"):
+        TrainConfig(schedule="sequential")

@@ -1,0 +1,113 @@
+"""Convergence: LPF's one-stage parallel training against a two-stage variant of the same heads.
+
+Two-stage = first the FEN with the auxiliary tasks only, then DaQRN on the frozen FEN (same
+total epochs). For several seeds (each its own split by photo), the validation SRCC after every
+epoch and the wall time are recorded; the report gives the median curves, the epochs and
+seconds each schedule needs to reach 95% of its final validation SRCC, and a PNG of both.
+
+Usage:
+    python bench/convergence.py [--manifest M] [--seeds 3] [--epochs 20] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _common import run_info  # noqa: E402
+
+from lpfiqa.models import LPFConfig  # noqa: E402
+from lpfiqa.protocol.data import feature_cache, load_set  # noqa: E402
+from lpfiqa.protocol.within import make_splits  # noqa: E402
+from lpfiqa.training import TrainConfig, fit  # noqa: E402
+from lpfiqa.utils import atomic_write, atomic_write_text  # noqa: E402
+
+SCHEDULES = ("parallel", "two_stage")
+
+
+def to_95(curve: list[float], seconds: list[float]) -> tuple[int | None, float | None]:
+    """First epoch (1-based) and time at which the curve reaches 95% of its final value."""
+    final = curve[-1]
+    for i, v in enumerate(curve):
+        if final > 0 and v >= 0.95 * final:
+            return i + 1, seconds[i]
+    return None, None
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--manifest", type=Path, default=ROOT / "data" / "default" / "synth" / "manifest.csv")
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--quick", action="store_true", help="2 seeds, 8 epochs")
+    p.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    args = p.parse_args()
+    seeds, epochs = (2, 8) if args.quick else (args.seeds, args.epochs)
+    data = load_set(args.manifest, feature_cache())
+    splits = make_splits(data.groups, seeds, seed=0)
+    runs: dict[str, list[dict]] = {s: [] for s in SCHEDULES}
+    for k, part in enumerate(splits):
+        y = data.features.y
+        tr, va = np.flatnonzero(part == "train"), np.flatnonzero(part == "val")
+        lo, hi = y[tr].min(), y[tr].max()
+        feats = replace(data.features, y=(y - lo) / (hi - lo))
+        for schedule in SCHEDULES:
+            tcfg = TrainConfig(epochs=epochs, seed=k, schedule=schedule)
+            t0 = time.perf_counter()
+            res = fit(LPFConfig(), tcfg, feats.subset(tr), feats.subset(va))
+            curve = [h["val_srcc"] for h in res.history]
+            secs = [h["seconds"] for h in res.history]
+            e95, s95 = to_95(curve, secs)
+            runs[schedule].append({"seed": k, "val_srcc": curve, "seconds": secs, "epochs_to_95": e95,
+                                   "seconds_to_95": s95, "final": curve[-1], "best": max(curve),
+                                   "wall": time.perf_counter() - t0})
+            print(f"split {k} {schedule:9s}: final val SRCC {curve[-1]:.4f}, 95% at epoch {e95} ({s95:.0f}s)")
+    summary = {s: {"final_median": float(np.median([r["final"] for r in runs[s]])),
+                   "epochs_to_95_median": float(np.median([r["epochs_to_95"] or epochs for r in runs[s]])),
+                   "seconds_to_95_median": float(np.median([r["seconds_to_95"] or r["wall"] for r in runs[s]])),
+                   "median_curve": np.median([r["val_srcc"] for r in runs[s]], axis=0).tolist()}
+               for s in SCHEDULES}
+    out = {"info": run_info(), "command": " ".join(sys.argv), "epochs": epochs, "seeds": seeds,
+           "summary": summary, "runs": runs}
+    atomic_write_text(args.out / "convergence.json", json.dumps(out, indent=2, default=float))
+    _plot(runs, args.out / "convergence.png")
+    for s in SCHEDULES:
+        m = summary[s]
+        print(f"{s:9s}: final {m['final_median']:.4f}, 95% of final after {m['epochs_to_95_median']:.0f} epochs "
+              f"/ {m['seconds_to_95_median']:.0f}s (medians over {seeds} seeds)")
+
+
+def _plot(runs: dict[str, list[dict]], path: Path) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for s, color in zip(SCHEDULES, ("C0", "C3"), strict=True):
+        for r in runs[s]:
+            axes[0].plot(range(1, len(r["val_srcc"]) + 1), r["val_srcc"], color=color, alpha=0.35)
+            axes[1].plot(r["seconds"], r["val_srcc"], color=color, alpha=0.35)
+        med = np.median([r["val_srcc"] for r in runs[s]], axis=0)
+        axes[0].plot(range(1, len(med) + 1), med, color=color, lw=2, label=s)
+    axes[0].set(xlabel="epoch", ylabel="validation SRCC", title="per epoch (thin: seeds, thick: median)")
+    axes[1].set(xlabel="seconds", ylabel="validation SRCC", title="per second")
+    axes[0].legend()
+    atomic_write(path, lambda t: fig.savefig(t, format="png", dpi=110, bbox_inches="tight"))
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()
