@@ -17,7 +17,7 @@ PRISTINE = SHARED / "pristine"
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test gets its own feature cache and one torch thread per test process."""
+    """Every test gets its own feature cache and a fixed torch seed."""
     monkeypatch.setenv("LPFIQA_CACHE", str(tmp_path_factory.mktemp("cache")))
     torch.manual_seed(0)
 

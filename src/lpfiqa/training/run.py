@@ -128,7 +128,11 @@ def train_run(manifest_path: Path, run_dir: Path, model_cfg: LPFConfig | None = 
     rows = [rows[i] for i in keep]
     grids = [grids[i] for i in keep]
 
-    official = [r.split for r in rows] if any(r.split for r in rows) else None
+    with_split = sum(1 for r in rows if r.split)
+    if 0 < with_split < len(rows):
+        raise ManifestError(f"{manifest_path}: {with_split} of {len(rows)} rows have a split; fill the split "
+                            "column for every row or leave it empty for a random split by group")
+    official = [r.split for r in rows] if with_split else None
     splits = split_by_group([r.group or str(r.path) for r in rows], train_cfg.test_fraction,
                             train_cfg.val_fraction, train_cfg.seed, official)
     scores = np.array([r.score for r in rows], dtype=np.float64)

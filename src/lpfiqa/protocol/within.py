@@ -1,0 +1,283 @@
+"""The within-dataset protocol: n random splits by content group, every method on the same splits.
+
+The field's practice (e.g. HyperIQA, DBCNN, MUSIQ papers) is to repeat a random 80/20 split
+of a dataset n times (10 here) and report the median SRCC/PLCC over the repeats. Done right:
+
+* splits are made **by content group** (reference image / scene), so no scene is in training
+  and test of the same split;
+* a **validation part carved from the training part** makes every choice (the epoch); the
+  test part is touched once per split, and its labels are never shown to a method;
+* training targets are mapped to [0, 1] with the **training part's** score range only;
+* every method runs on **exactly the same splits** (same seeds), so rows are comparable;
+* the encoder's tokens are extracted **once** and every split runs in memory.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..datasets.manifest import SPLITS, Manifest, ScoreScale
+from ..errors import ConfigError
+from ..metrics import evaluate
+from ..models.config import LPFConfig
+from ..training.config import TrainConfig
+from ..training.fit import FeatureSet
+from ..training.splits import split_by_group
+from .data import feature_cache, load_set
+from .methods import LPFMethod, Method
+from .report import ProtocolResult, SplitRecord, TestPredictions
+
+__all__ = ["DEFAULT_SPLITS", "make_splits", "run_within", "split_seeds", "within_protocol"]
+
+#: Random splits when none is asked for (1 with an official split).
+DEFAULT_SPLITS = 10
+
+
+def split_seeds(seed: int, n: int) -> list[int]:
+    """``n`` independent seeds from one; the first ``k`` are the same for any ``n >= k``.
+
+    Example:
+        >>> split_seeds(0, 3) == split_seeds(0, 5)[:3]
+        True
+    """
+    return [int(s) for s in np.random.SeedSequence(seed).generate_state(n)]
+
+
+def make_splits(groups: Sequence[str], n_splits: int, seed: int, test_fraction: float = 0.2,
+                val_fraction: float = 0.15, official: Sequence[str] | None = None) -> list[np.ndarray]:
+    """The ``train``/``val``/``test`` assignment of every item, for each of ``n_splits`` splits.
+
+    Args:
+        groups: Content group per item; a group is never split across parts.
+        n_splits: How many splits.
+        seed: The same seed gives the same splits.
+        test_fraction: Share of the groups held out for testing (random splits).
+        val_fraction: Share of the training groups held out for validation.
+        official: Official part per item: used as the train/test division of every split
+            (its ``val`` part too, when it has one; otherwise validation groups are carved from
+            its training part with each split's seed).
+
+    Returns:
+        One array of part names per split.
+
+    Raises:
+        ConfigError: Fractions out of range, too few groups, or an incomplete official split.
+
+    Example:
+        >>> s = make_splits(list("aabbccddeeffgghhiijj"), 2, seed=0)
+        >>> [sorted(set(a.tolist())) for a in s]
+        [['test', 'train', 'val'], ['test', 'train', 'val']]
+        >>> bool((s[0] != s[1]).any())
+        True
+    """
+    if n_splits < 1:
+        raise ConfigError(f"n_splits must be at least 1, got {n_splits}")
+    if not 0 < test_fraction < 1 and official is None:
+        raise ConfigError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    if not 0 < val_fraction < 1:
+        raise ConfigError(f"val_fraction must be in (0, 1) (the epoch is chosen on it), got {val_fraction}")
+    if official is not None:
+        official = [str(o) for o in official]
+        bad = sorted({o for o in official if o not in SPLITS})
+        if len(official) != len(groups) or bad:
+            raise ConfigError(f"the official split must give every image one of {SPLITS}; "
+                              f"got {bad or 'a length mismatch'}")
+        if "test" not in official or "train" not in official:
+            raise ConfigError("the official split has no 'train' or no 'test' part; "
+                              "run random splits instead")
+    seeds = split_seeds(seed, n_splits)
+    return [split_by_group(groups, test_fraction, val_fraction, s, official) for s in seeds]
+
+
+def _blind(fs: FeatureSet) -> FeatureSet:
+    """The test part as a method sees it: grids and names, labels hidden."""
+    return FeatureSet(fs.grids, np.full(len(fs), np.nan), fs.names)
+
+
+def _run_method(method: Method, train: FeatureSet, val: FeatureSet, test: FeatureSet,
+                seed: int) -> tuple[np.ndarray, float, dict]:
+    t0 = time.perf_counter()
+    pred = np.asarray(method.fit_predict(train, val, _blind(test), seed=seed), dtype=np.float64).reshape(-1)
+    seconds = time.perf_counter() - t0
+    if pred.shape != (len(test),):
+        raise ValueError(f"method {method.name!r} returned {pred.shape[0]} predictions "
+                         f"for {len(test)} test items")
+    return pred, seconds, method.last_info()
+
+
+def _metrics(pred: np.ndarray, truth: np.ndarray) -> tuple[dict[str, float], list[str]]:
+    """evaluate() with its warnings collected (a 2-epoch model may be constant) and NaN outputs tolerated."""
+    if not np.all(np.isfinite(pred)):
+        keys = ("srcc", "krcc", "plcc", "rmse", "plcc_l4", "rmse_l4", "plcc_l5", "rmse_l5")
+        return {**{k: float("nan") for k in keys}, "n": int(pred.size)}, ["non-finite predictions"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        m = evaluate(pred, truth)
+    return m, list(dict.fromkeys(str(w.message) for w in caught))
+
+
+def _check_methods(methods: Sequence[Method]) -> None:
+    names = [m.name for m in methods]
+    if not names:
+        raise ConfigError("no methods to run; pass at least one (e.g. LPFMethod())")
+    if len(set(names)) != len(names):
+        raise ConfigError(f"method names must be unique (they label the table rows), got {names}")
+
+
+def run_within(data: FeatureSet, groups: Sequence[str], methods: Sequence[Method],
+               n_splits: int = DEFAULT_SPLITS, seed: int = 0, test_fraction: float = 0.2,
+               val_fraction: float = 0.15, official: Sequence[str] | None = None, progress: bool = True,
+               scale: ScoreScale | None = None, name: str = "dataset") -> ProtocolResult:
+    """Run every method on the same ``n_splits`` splits of one dataset, in memory.
+
+    Args:
+        data: Token grids of every image, ``y`` in [0, 1] higher = better (any affine map of
+            the scores; each split re-maps it with its training part's range).
+        groups: Content group per image (``ManifestRow.group``).
+        methods: What to compare (e.g. ``[LPFMethod(cfg, tcfg), LPFMethod(ablated, tcfg, "LPF w/o cat")]``).
+        n_splits: Random splits (with ``official``: repeats of the official split with
+            different seeds, i.e. training variance only).
+        seed: Seed of the splits and of each split's training.
+        test_fraction: Share of the groups in each test part.
+        val_fraction: Share of the training groups held out to choose the epoch.
+        official: Official part per image (see :func:`make_splits`).
+        progress: A progress bar on stderr.
+        scale: The dataset's unit: figures (RMSE) and predictions are reported in it. ``None``:
+            in the unit of ``data.y``.
+        name: Dataset name for the report.
+
+    Returns:
+        The :class:`ProtocolResult` (``timing["train_seconds"]`` filled in; add the feature
+        extraction time yourself, as :func:`within_protocol` does).
+
+    Raises:
+        ConfigError: No or duplicate methods, too few groups, bad fractions or official split.
+
+    Example:
+        >>> import torch
+        >>> rng = np.random.default_rng(0)
+        >>> y = rng.random(40)
+        >>> grids = [torch.full((256, 1, 2), v) + 0.1 * torch.randn(256, 1, 2) for v in y]
+        >>> cfg = LPFConfig(stages=("conv3_3",), latent_dim=8, hidden_dim=16, head_hidden=8, compare_hidden=8)
+        >>> lpf = LPFMethod(cfg, TrainConfig(epochs=1, batch_size=8))
+        >>> res = run_within(FeatureSet(grids, y), [str(i // 2) for i in range(40)], [lpf], n_splits=2,
+        ...                  progress=False)
+        >>> [r.n_test for r in res.records], sorted(res.summary()[0]["metrics"]["srcc"])[:3]
+        ([8, 8], ['iqr', 'max', 'mean'])
+    """
+    _check_methods(methods)
+    groups = [str(g) for g in groups]
+    official = [str(o) for o in official] if official is not None else None
+    if len(groups) != len(data):
+        raise ConfigError(f"{len(groups)} groups for {len(data)} images; give one group per image")
+    seeds = split_seeds(seed, n_splits)
+    assignments = make_splits(groups, n_splits, seed, test_fraction, val_fraction, official)
+    truth = np.asarray(scale.denormalise(data.y) if scale is not None else data.y, dtype=np.float64)
+    records, predictions = [], []
+    bar = tqdm(total=n_splits * len(methods), desc="protocol", unit="run", disable=not progress,
+               file=sys.stderr)
+    t0 = time.perf_counter()
+    for k, (a, s) in enumerate(zip(assignments, seeds, strict=True)):
+        idx = {p: np.flatnonzero(a == p) for p in SPLITS}
+        lo, hi = float(data.y[idx["train"]].min()), float(data.y[idx["train"]].max())
+        if hi <= lo:
+            raise ConfigError(f"split {k}: every training image has the same score; cannot learn a ranking")
+        # training-part range only: the test labels must not shape the targets
+        parts = {p: FeatureSet([data.grids[i] for i in ix], (data.y[ix] - lo) / (hi - lo),
+                               [data.names[i] for i in ix] if data.names else [])
+                 for p, ix in idx.items()}
+        for method in methods:
+            unit, seconds, info = _run_method(method, parts["train"], parts["val"], parts["test"], s)
+            pred = lo + unit * (hi - lo)
+            pred = np.asarray(scale.denormalise(pred)) if scale is not None else pred
+            metrics, warns = _metrics(pred, truth[idx["test"]])
+            info = {**info, **({"warnings": warns} if warns else {})}
+            records.append(SplitRecord(k, method.name, name, metrics, len(idx["train"]), len(idx["val"]),
+                                       len(idx["test"]), seconds, info))
+            predictions.append(TestPredictions(k, method.name, name, parts["test"].names,
+                                               truth[idx["test"]], pred))
+            bar.update(1)
+            bar.set_postfix(split=k, method=method.name, srcc=f"{metrics['srcc']:.3f}")
+    bar.close()
+    unit_name = "score unit of the dataset" if scale is not None else "unit of data.y"
+    kind = "official split" if official is not None else "random splits"
+    settings = {"n_splits": n_splits, "seed": seed,
+                "test_fraction": None if official is not None else test_fraction,
+                "val_fraction": val_fraction, "official": official is not None, "pred_unit": unit_name}
+    notes = [_describe(n_splits, seed, test_fraction, val_fraction, official is not None, official),
+             f"Figures of each split on its test part ({kind}); PLCC/RMSE (l4) after the 4-parameter "
+             "logistic fitted on that test part (VQEG); RMSE in the dataset's score unit."]
+    return ProtocolResult("within", name, [name], [m.describe() for m in methods], settings, records,
+                          predictions, list(data.names), groups, assignments, seeds, notes,
+                          timing={"train_seconds": time.perf_counter() - t0})
+
+
+def _describe(n: int, seed: int, test_fraction: float, val_fraction: float, is_official: bool,
+              official: Sequence[str] | None) -> str:
+    val = (f"a validation part ({val_fraction:.0%} of the training groups, carved from them)"
+           if not (official and "val" in official) else "the official validation part")
+    if is_official:
+        return (f"The official train/test split, run {n} time(s) with seeds from {seed}; {val} chooses the "
+                "epoch; each test part is used once.")
+    return (f"{n} random {1 - test_fraction:.0%}/{test_fraction:.0%} splits by content group (seed {seed}); "
+            f"{val} chooses the epoch; each test part is used once, its labels never shown to a method.")
+
+
+def within_protocol(manifest: Manifest | Path | str, methods: Sequence[Method] | None = None, *,
+                    n_splits: int | None = None, seed: int = 0, official: bool = False,
+                    test_fraction: float = 0.2, val_fraction: float = 0.15, cfg: LPFConfig | None = None,
+                    tcfg: TrainConfig | None = None, cache_root: Path | str | None = None,
+                    encoder_weights: str | None = None,
+                    max_side: int | None = None, out: Path | str | None = None,
+                    progress: bool = True) -> ProtocolResult:
+    """Manifest in, results (and optionally a results folder) out: extract once, run every split.
+
+    Args:
+        manifest: Manifest or its CSV (``lpfiqa data prepare``).
+        methods: What to run; default one :class:`LPFMethod` from ``cfg`` and ``tcfg``.
+        n_splits: Default :data:`DEFAULT_SPLITS` (1 with ``official``).
+        seed: Seed of the splits and the training.
+        official: Use the manifest's official split (every row must have one).
+        test_fraction: Test share of the groups (random splits).
+        val_fraction: Validation share of the training groups.
+        cfg: Encoder stages/cell for the shared tokens (and LPF's settings).
+        tcfg: LPF training settings (``max_side`` and ``seed`` here take precedence).
+        cache_root: Feature cache folder.
+        encoder_weights: Other VGG16 weights.
+        max_side: Downscale images to this long side before encoding.
+        out: Write ``results.json``, ``results.md``, CSVs and plots here.
+        progress: Progress bars on stderr.
+
+    Raises:
+        ConfigError: ``official`` without an official split, or bad settings.
+        ManifestError: Unreadable manifest or too few readable images.
+    """
+    cfg = cfg or LPFConfig()
+    methods = list(methods) if methods is not None else [LPFMethod(cfg, tcfg or TrainConfig())]
+    _check_methods(methods)
+    loaded = load_set(manifest, feature_cache(cfg, cache_root, encoder_weights, max_side), progress)
+    if official and loaded.official is None:
+        why = "some rows have none" if loaded.partial_official else "this manifest has none"
+        raise ConfigError(f"{loaded.name}: --official needs a split column with train/val/test on every row "
+                          f"({why}); drop --official to run random splits")
+    n = n_splits or (1 if official else DEFAULT_SPLITS)
+    res = run_within(loaded.features, loaded.groups, methods, n, seed, test_fraction, val_fraction,
+                     loaded.official if official else None, progress, loaded.scale, loaded.name)
+    if loaded.official is not None and not official:
+        res.notes.append("The manifest has an official split; it was not used (pass --official to use it).")
+    res.failures = loaded.failures
+    res.settings.update({"manifest": str(manifest) if not isinstance(manifest, Manifest) else loaded.name,
+                         "max_side": max_side, "higher_is_better": loaded.scale.higher_is_better,
+                         "score_range": [loaded.scale.lo, loaded.scale.hi]})
+    res.timing.update({"features_seconds": loaded.seconds, "images": len(loaded.rows),
+                       "cache_hits": loaded.cache_hits, "cache_misses": loaded.cache_misses})
+    if out is not None:
+        res.save(out)
+    return res
