@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _common import run_info  # noqa: E402
+from _common import header  # noqa: E402
 from methods import BilinearHead, BrisqueSVR, GAPRegressor, HyperHead, NIQEMethod, StageSubset  # noqa: E402
 
 from lpfiqa.models import LPFConfig  # noqa: E402
@@ -79,10 +79,10 @@ def main() -> None:
     med = lambda r, k: r["metrics"][k]["median"]  # noqa: E731
     margin = {r["method"]: {"srcc": med(lpf, "srcc") - med(r, "srcc"), "plcc": med(lpf, "plcc") - med(r, "plcc")}
               for r in baselines}
-    out = {"info": run_info(), "command": " ".join(sys.argv), "splits": n_splits, "epochs": epochs,
+    out = {**header("bench/accuracy.py", args), "splits": n_splits, "epochs": epochs,
            "images": len(data.rows), "summary": rows, "lpf_margin_over_baselines": margin,
            "target_margin": 0.03, "seconds": time.perf_counter() - t0}
-    atomic_write_text(args.out / "accuracy.json", json.dumps(out, indent=2, default=float))
+    atomic_write_text(args.out / "accuracy.json", json.dumps(out, indent=2, default=str))
     print(result.to_markdown())
     for name, m in margin.items():
         ok = m["srcc"] >= 0.03 and m["plcc"] >= 0.03

@@ -21,6 +21,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _common import header  # noqa: E402
 
 from lpfiqa.models import LPFConfig  # noqa: E402
 from lpfiqa.training import TrainConfig, train_run  # noqa: E402
@@ -69,11 +72,11 @@ def main() -> None:
                          "training_s": rep.seconds_train, "total_s": time.perf_counter() - t0,
                          "computed": rep.cache_misses, "from_cache": rep.cache_hits, "test_srcc": rep.test.get("srcc")})
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    result = {"runs": runs, "speedup_features": runs[0]["features_s"] / max(runs[1]["features_s"], 1e-9),
+    result = {**header("bench/cache_speedup.py", args), "runs": runs,
+              "speedup_features": runs[0]["features_s"] / max(runs[1]["features_s"], 1e-9),
               "speedup_total": runs[0]["total_s"] / max(runs[1]["total_s"], 1e-9), "peak_rss_mb": peak_mb,
-              "manifest": str(args.manifest), "epochs": args.epochs,
-              "date": time.strftime("%Y-%m-%d %H:%M")}
-    atomic_write_text(args.out, json.dumps(result, indent=2))
+              "manifest": str(args.manifest), "epochs": args.epochs}
+    atomic_write_text(args.out, json.dumps(result, indent=2, default=str))
     for r in runs:
         print(f"{r['run']:>6}: {r['images']} images, features {r['features_s']:.1f}s "
               f"({r['computed']} computed, {r['from_cache']} cached), training {r['training_s']:.1f}s")

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _common import run_info  # noqa: E402
+from _common import header  # noqa: E402
 
 from lpfiqa.models import LPFConfig  # noqa: E402
 from lpfiqa.protocol.data import feature_cache, load_set  # noqa: E402
@@ -77,9 +77,9 @@ def main() -> None:
                    "seconds_to_95_median": float(np.median([r["seconds_to_95"] or r["wall"] for r in runs[s]])),
                    "median_curve": np.median([r["val_srcc"] for r in runs[s]], axis=0).tolist()}
                for s in SCHEDULES}
-    out = {"info": run_info(), "command": " ".join(sys.argv), "epochs": epochs, "seeds": seeds,
+    out = {**header("bench/convergence.py", args), "epochs": epochs, "seeds": seeds,
            "summary": summary, "runs": runs}
-    atomic_write_text(args.out / "convergence.json", json.dumps(out, indent=2, default=float))
+    atomic_write_text(args.out / "convergence.json", json.dumps(out, indent=2, default=str))
     _plot(runs, args.out / "convergence.png")
     for s in SCHEDULES:
         m = summary[s]

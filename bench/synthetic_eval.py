@@ -51,7 +51,7 @@ def main() -> None:
     report = level_ordering_report(manifest, scores, split=args.split or None)
     report.update({"model": args.model, "manifest": str(args.manifest), "images": len(idx),
                    "failed": len(failed), "seconds": time.perf_counter() - t0})
-    atomic_write_text(args.out, json.dumps(report, indent=2, default=float))
+    atomic_write_text(args.out, json.dumps(report, indent=2, default=str))
     print(f"{len(idx)} images of {report['photos']} photos ({len(failed)} failed) in {report['seconds']:.0f}s")
     for k, f in report["floors"].items():
         print(f"  {k:28s} {f['value']:.4f}  (floor {f['floor']}: {'pass' if f['pass'] else 'MISS'})")

@@ -113,11 +113,14 @@ Level ordering per type (model) next to the same figure for the weak label itsel
 | --- | --- | --- |
 {per_type}
 
-Settings that got there: crop windows of {tc['window']}x{tc['window']} tokens ({tc['window'] * cfg['cell']} px),
+Types where the model misses the 0.8 floor: {', '.join(t for t, v in ev['level_srcc_per_type'].items() if v < 0.8) or 'none'}.
+
+Settings of this model: crop windows of {tc['window']}x{tc['window']} tokens ({tc['window'] * cfg['cell']} px),
 K = {cfg['num_classes']}, lambda_cat = {cfg['lambda_cat']}, lambda_cmp = {cfg['lambda_cmp']}, latent {cfg['latent_dim']},
 batch {tc['batch_size']} ({tc['batch_size'] * (tc['batch_size'] - 1) // 2} pairs), lr {tc['lr']}, {tc['epochs']} epochs.
-Time on this 2-core machine (shared with other jobs, so approximate): synthesis {secs['synthesis']:.0f} s,
-encoder features {secs['features']:.0f} s, training {secs['training']:.0f} s.
+Time of the last `tools/train_default_model.py` run on this 2-core machine (shared with other jobs, so
+approximate; a step resumed from an earlier, interrupted run counts only what was left): synthesis
+{secs['synthesis']:.0f} s, encoder features {secs['features']:.0f} s, training {secs['training']:.0f} s.
 
 ## What it is not
 - It was **not trained on human opinion scores**. It predicts what four full-reference metrics

@@ -72,7 +72,8 @@ def main() -> None:
 
     evaluation = evaluate_heldout(manifest_path, run_dir)
     evaluation.update({"synth_config": scfg.__dict__ | {"size": list(scfg.size)}, "train_config": tcfg.to_dict(),
-                       "counts": report.counts, "photos_train": synth.photos.get("train"), "best_epoch": report.best_epoch, "val": report.val,
+                       "counts": report.counts, "photos_train": synth.photos.get("train"),
+                       "synth_photos_resumed": synth.skipped_photos, "best_epoch": report.best_epoch, "val": report.val,
                        "seconds": {"synthesis": t_synth, "features": report.seconds_features,
                                    "training": report.seconds_train}})
     atomic_write_text(run_dir / "evaluation.json", json.dumps(evaluation, indent=2, default=float))

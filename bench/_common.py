@@ -1,0 +1,250 @@
+"""Shared helpers of the speed, memory and complexity benchmarks.
+
+What every result file records, so that a figure can be judged later: the machine (CPU model,
+cores, torch version and threads), the git commit, the date, and how busy the rest of the
+machine was while we measured (``other_procs_cores``: CPU used by other processes, in cores,
+from /proc/stat; above ``CONTENDED`` the timing is not trustworthy and should be re-run on a
+quiet machine). Results are written atomically (temp file + rename), so a killed run never
+leaves a half-written JSON behind.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+CONTENDED = 0.2  # other processes using more than this many cores: the figure is contended
+
+# torchvision's vgg16().features: 13 convs (name, in, out) and a 2x2 max-pool after each block.
+VGG16_CONVS = [
+    ("conv1_1", 3, 64), ("conv1_2", 64, 64), ("conv2_1", 64, 128), ("conv2_2", 128, 128),
+    ("conv3_1", 128, 256), ("conv3_2", 256, 256), ("conv3_3", 256, 256),
+    ("conv4_1", 256, 512), ("conv4_2", 512, 512), ("conv4_3", 512, 512),
+    ("conv5_1", 512, 512), ("conv5_2", 512, 512), ("conv5_3", 512, 512),
+]
+
+
+def log(msg: str) -> None:
+    """Progress line on stderr (stdout stays free for child-process JSON)."""
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def set_threads(n: int) -> None:
+    """Fix torch's intra-op threads; call before the first convolution (NNPACK sizes its pool then)."""
+    import torch
+
+    torch.set_num_threads(n)
+
+
+def git_commit() -> str | None:
+    """HEAD of the work tree (read-only git use); None outside a checkout."""
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def machine_info() -> dict:
+    """CPU model, cores, memory, Python and torch versions, and the thread settings in force."""
+    import torch
+
+    cpu = "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {"cpu": cpu, "logical_cores": os.cpu_count(), "usable_cores": len(os.sched_getaffinity(0)),
+            "memory_gb": round(mem_gb, 1), "platform": platform.platform(),
+            "python": platform.python_version(), "torch": torch.__version__,
+            "torch_threads": torch.get_num_threads(), "mkldnn": torch.backends.mkldnn.is_available(),
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(), "loadavg_at_start": os.getloadavg()}
+
+
+def header(script: str, args: object) -> dict:
+    """The provenance block every result file starts with."""
+    date = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    commit, machine = git_commit(), machine_info()
+    return {"script": script, "date": date, "git_commit": commit, "argv": sys.argv[1:], "args": vars(args),
+            "machine": machine, "command": " ".join(["python", script, *sys.argv[1:]]),
+            "info": {"date": date, "commit": (commit or "")[:10], "cpu": machine["cpu"],  # short form for
+                     "torch": machine["torch"], "threads": machine["torch_threads"]}}  # docs/BENCHMARKS.md
+
+
+def write_json(name: str, data: dict) -> Path:
+    """Write ``bench/results/<name>`` atomically."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / name
+    fd, tmp = tempfile.mkstemp(dir=RESULTS, prefix=f".{name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=2)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _busy_s() -> float:
+    v = [int(t) for t in open("/proc/stat").readline().split()[1:]]
+    return (sum(v[:8]) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")  # all but idle + iowait
+
+
+def _own_cpu_s() -> float:
+    s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+
+
+class CpuMeter:
+    """Measures, over a ``with`` block, the CPU other processes used (in cores) and our own."""
+
+    def __enter__(self) -> CpuMeter:
+        self.b0, self.o0, self.w0 = _busy_s(), _own_cpu_s(), time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self.w0
+        self.own = _own_cpu_s() - self.o0
+        self.other_cores = max(0.0, (_busy_s() - self.b0 - self.own) / max(self.wall, 1e-9))
+
+    def record(self) -> dict:
+        return {"other_procs_cores": round(self.other_cores, 2), "own_cores": round(self.own / self.wall, 2),
+                "contended": self.other_cores > CONTENDED}
+
+
+def summarize(times: list[float]) -> dict:
+    return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times),
+            "runs": len(times), "all_s": [round(t, 4) for t in times]}
+
+
+WAIT_QUIET_S = float(os.environ.get("BENCH_WAIT_QUIET", "0"))  # set by --wait-quiet
+
+
+def wait_quiet(max_wait: float, threshold: float = CONTENDED) -> float:
+    """Wait (up to ``max_wait`` s) for a 1-s window in which other processes use < ``threshold`` cores."""
+    t_end, other = time.perf_counter() + max_wait, float("inf")
+    while True:
+        with CpuMeter() as m:
+            time.sleep(1.0)
+        other = m.other_cores
+        if other < threshold or time.perf_counter() >= t_end:
+            return other
+
+
+def interleaved(fns: dict[str, Callable[[], object]], warmup: int, runs: int) -> dict[str, dict]:
+    """Time several functions round-robin (so machine drift hits all alike): median and spread.
+
+    Each call's own "other processes" load is kept too: ``quiet_median_s`` is the median over the
+    calls during which others used < CONTENDED cores (None if there was none). With
+    ``BENCH_WAIT_QUIET`` (``--wait-quiet``) seconds > 0, each round first waits for a quiet second.
+    """
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    cpu: dict[str, list[float]] = {k: [] for k in fns}
+    others: dict[str, list[float]] = {k: [] for k in fns}
+    with CpuMeter() as meter:
+        for r in range(runs):
+            if WAIT_QUIET_S > 0:
+                wait_quiet(WAIT_QUIET_S)
+            for k in (list(fns) if r % 2 == 0 else list(fns)[::-1]):
+                t0, c0 = time.perf_counter(), time.process_time()
+                with CpuMeter() as m:
+                    fns[k]()
+                times[k].append(time.perf_counter() - t0)
+                cpu[k].append(time.process_time() - c0)
+                others[k].append(round(m.other_cores, 2))
+    out = {}
+    for k in fns:
+        quiet = [t for t, o in zip(times[k], others[k], strict=True) if o < CONTENDED]
+        out[k] = {**summarize(times[k]), "cpu_median_s": statistics.median(cpu[k]), **meter.record(),
+                  "other_procs_cores_per_run": others[k], "quiet_runs": len(quiet),
+                  "quiet_median_s": statistics.median(quiet) if quiet else None}
+    return out
+
+
+def make_image(path: Path, width: int, height: int, seed: int = 0) -> Path:
+    """A photo-like test image (smooth shading, edges, texture, noise), saved as JPEG q90 or PNG."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    img = np.empty((height, width, 3), np.float32)
+    for c in range(3):
+        fx, fy, ph = rng.uniform(1, 6, 3)
+        wave = np.sin(2 * np.pi * (fx * x / width + ph)) * np.cos(2 * np.pi * fy * y / height)
+        img[..., c] = 0.5 + 0.25 * wave
+    img[(x // 97 + y // 61) % 5 == 0] *= 0.6  # hard edges
+    img += rng.normal(0, 0.04, img.shape).astype(np.float32)  # sensor-like noise
+    arr = (np.clip(img, 0, 1) * 255).astype(np.uint8)
+    kw = {"quality": 90} if path.suffix.lower() in (".jpg", ".jpeg") else {}
+    Image.fromarray(arr).save(path, **kw)
+    return path
+
+
+def bare_vgg16():
+    """torchvision's ``vgg16().features`` rebuilt without torchvision (random init, eval): 13 convs
+    + ReLU + 5 max-pools, PyTorch's default conv path. The speed reference that the shared peers
+    bench also times (there with torchvision), so ratios to it cancel machine drift."""
+    from torch import nn
+
+    layers: list[nn.Module] = []
+    for name, cin, cout in VGG16_CONVS:
+        layers += [nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU(inplace=True)]
+        if name in ("conv1_2", "conv2_2", "conv3_3", "conv4_3", "conv5_3"):
+            layers.append(nn.MaxPool2d(2, 2))
+    return nn.Sequential(*layers).eval().requires_grad_(False)
+
+
+def vgg16_conv_flops(height: int, width: int) -> int:
+    """FLOPs (2 per multiply-add, as torch's FlopCounterMode counts) of VGG16's 13 convs."""
+    flops, h, w = 0, height, width
+    for name, cin, cout in VGG16_CONVS:
+        flops += 2 * cin * cout * 9 * h * w
+        if name in ("conv1_2", "conv2_2", "conv3_3", "conv4_3"):
+            h, w = h // 2, w // 2
+    return flops
+
+
+def proc_status_mb(field: str) -> float:
+    """VmRSS / VmHWM / ... of this process, in MiB."""
+    for line in open("/proc/self/status"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def reset_peak_rss() -> None:
+    """Reset VmHWM to the current RSS (Linux clear_refs 5), so the next peak is this step's."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
+def parse_size(s: str) -> tuple[int, int]:
+    """'512x384' (width x height) -> (512, 384)."""
+    w, h = s.lower().split("x")
+    return int(w), int(h)

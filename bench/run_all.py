@@ -1,0 +1,59 @@
+"""Run every benchmark in order, then regenerate docs/BENCHMARKS.md from bench/results/*.json.
+
+Usage:
+    python bench/run_all.py            # full: 10 splits, all ablations (about an hour on 2 cores)
+    python bench/run_all.py --quick    # minutes: 3 splits, fewer ablations, short timings
+    python bench/run_all.py --report   # only regenerate docs/BENCHMARKS.md
+
+The accuracy and convergence benchmarks need the synthetic set of the default model
+(`python tools/train_default_model.py`, which writes data/default/synth/manifest.csv).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MANIFEST = ROOT / "data" / "default" / "synth" / "manifest.csv"
+
+
+def steps(quick: bool) -> list[list[str]]:
+    q = ["--quick"] if quick else []
+    out = [["bench/complexity.py", *q], ["bench/speed.py", *q]]
+    if (ROOT / ".venv-peers" / "bin" / "python").exists():
+        out.append(["bench/peers_speed.py", *q])
+    if MANIFEST.exists():
+        out += [["bench/accuracy.py", "--manifest", str(MANIFEST), *q],
+                ["bench/convergence.py", "--manifest", str(MANIFEST), *q],
+                ["bench/cache_speedup.py", "--manifest", str(MANIFEST), "--limit", "150" if quick else "300"],
+                ["bench/synthetic_eval.py", "--manifest", str(MANIFEST)]]
+    else:
+        print(f"note: {MANIFEST} is missing; run tools/train_default_model.py for the accuracy benchmarks")
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--report", action="store_true", help="only regenerate docs/BENCHMARKS.md")
+    args = p.parse_args()
+    failed = []
+    if not args.report:
+        for cmd in steps(args.quick):
+            t0 = time.perf_counter()
+            print(f"\n=== {' '.join(cmd)}", flush=True)
+            rc = subprocess.run([sys.executable, *cmd], cwd=ROOT).returncode
+            print(f"=== {cmd[0]}: {'ok' if rc == 0 else f'FAILED ({rc})'} in {time.perf_counter() - t0:.0f}s")
+            if rc:
+                failed.append(cmd[0])
+    subprocess.run([sys.executable, "bench/report.py"], cwd=ROOT, check=True)
+    if failed:
+        sys.exit(f"failed: {', '.join(failed)}")
+
+
+if __name__ == "__main__":
+    main()
