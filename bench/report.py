@@ -32,9 +32,9 @@ def _info_line(d: dict) -> str:
 def accuracy(d: dict) -> str:
     rows = []
     for r in d["summary"]:
-        m = r["metrics"]
-        cell = lambda k: f"{m[k]['median']:.3f} ({m[k]['iqr']:.3f})"  # noqa: E731
-        rows.append(f"| {r['method']} | {cell('srcc')} | {cell('plcc')} | {cell('krcc')} | {r['splits']} |")
+        cells = " | ".join(f"{r['metrics'][k]['median']:.3f} ({r['metrics'][k]['iqr']:.3f})"
+                           for k in ("srcc", "plcc", "krcc"))
+        rows.append(f"| {r['method']} | {cells} | {r['splits']} |")
     margins = "\n".join(f"| {k} | {v['srcc']:+.3f} | {v['plcc']:+.3f} | "
                         f"{'yes' if v['srcc'] >= d['target_margin'] and v['plcc'] >= d['target_margin'] else '**no**'} |"
                         for k, v in d["lpf_margin_over_baselines"].items())

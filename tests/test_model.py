@@ -43,7 +43,7 @@ def test_torchvision_state_dict_is_accepted(tmp_path, vgg) -> None:
     idx = [0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28]
     names = [n for n in vgg.state_dict() if n.endswith("weight")]
     state = {}
-    for i, n in zip(idx, names):
+    for i, n in zip(idx, names, strict=True):
         state[f"features.{i}.weight"] = vgg.state_dict()[n]
         state[f"features.{i}.bias"] = vgg.state_dict()[n.replace("weight", "bias")]
     torch.save(state, tmp_path / "vgg16.pth")
@@ -118,7 +118,7 @@ def test_score_does_not_depend_on_batch() -> None:
     imgs = [torch.rand(3, 64, 96) for _ in range(3)] + [torch.rand(3, 96, 64)]
     together = model.score(imgs)
     alone = [model.score(i) for i in imgs]
-    assert max(abs(x - y) for x, y in zip(together, alone)) < 1e-4
+    assert max(abs(x - y) for x, y in zip(together, alone, strict=True)) < 1e-4
 
 
 def test_maps_are_consistent_with_score() -> None:

@@ -12,7 +12,6 @@ import io
 import os
 import warnings
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 import torch
@@ -22,7 +21,7 @@ from .errors import ImageReadError
 
 __all__ = ["IMAGE_EXTENSIONS", "ImageInput", "MAX_PIXELS", "image_name", "load_image", "to_rgb_array"]
 
-ImageInput = Union[str, os.PathLike, bytes, Image.Image, np.ndarray, torch.Tensor]
+ImageInput = str | os.PathLike | bytes | Image.Image | np.ndarray | torch.Tensor
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm", ".jp2")
 MAX_PIXELS = 200_000_000  # beyond this we refuse (decompression bombs); raise with `max_pixels`
 MIN_SIDE = 32

@@ -36,7 +36,7 @@ def register_model(name: str, folder: str, description: str) -> ModelInfo:
 
 
 register_model(DEFAULT_MODEL, "lpf-synth-v1",
-               "LPF trained on 25 KADID-style synthetic distortions of 29 photos with full-reference "
+               "LPF trained on 25 KADID-style synthetic distortions of 28 photos with full-reference "
                "weak labels; 0-100, higher is better (see MODEL_CARD.md)")
 
 
