@@ -110,10 +110,63 @@ def synthetic(d: dict) -> str:
 """
 
 
-def generic(name: str, d: dict) -> str:
-    """Sections whose scripts print their own Markdown table (speed, complexity, peers)."""
-    body = d.get("markdown") or f"```json\n{json.dumps(d, indent=1, default=str)[:4000]}\n```"
-    return f"## {name}\n\n{_info_line(d)}\n\n{body}\n"
+def speed(d: dict) -> str:
+    rows = []
+    for size, e in d.get("sizes", {}).items():
+        t = e["timings"]
+        mem = e.get("memory", {}).get("lpf_e2e", {})
+        rows.append(f"| {size} | {t['lpf_e2e']['median_s']:.3f} | {t['vgg16_bare']['median_s']:.3f} | "
+                    f"{e['ratio_lpf_e2e_over_vgg16']:.3f} | {e['images_per_s']['lpf_e2e']:.2f} | "
+                    f"{e['encoder_effective_gflops_per_s']:.1f} | {mem.get('peak_rss_mb', float('nan')):.0f} | "
+                    f"{t['lpf_e2e']['other_procs_cores']} |")
+    huge = d.get("huge")
+    tail = (f"\nHuge image {huge['size']} (tiled, tile {huge['tile']}): {huge['time_s']:.1f} s, peak RSS "
+            f"{huge['peak_rss_mb']:.0f} MB ({huge['peak_above_loaded_mb']:.0f} MB above the loaded process; "
+            f"other processes used {huge['other_procs_cores']} cores).\n") if huge and "time_s" in huge else ""
+    return f"""{_info_line(d)}
+
+Matmul peak measured in the same run: {d['matmul_peak']['gflops_per_s']:.1f} GFLOP/s (fp32, 4096^2). Target: LPF end to
+end (JPEG decode + preprocessing + encoder + heads) / bare VGG16 convs on the same tensor <= {d['target_ratio']}.
+
+| size | LPF e2e (s) | bare VGG16 (s) | ratio | LPF img/s | encoder GFLOP/s | LPF peak RSS (MB) | other procs (cores) |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+{chr(10).join(rows)}
+{tail}"""
+
+
+def complexity(d: dict) -> str:
+    p, rows = d["params"], []
+    for size, f in d["flops"].items():
+        rows.append(f"| {size} | {f['lpf_gflops']:.1f} | {f['vgg16_convs_gflops']:.1f} | {f['lpf_heads_gflops']:.2f} | "
+                    f"{f['tokens']} |")
+    return f"""{_info_line(d)}
+
+Parameters: LPF {p['lpf']['total']:,} in total, of which {p['lpf']['trainable']:,} trainable (heads; {p['lpf']['heads_used_at_test_time']:,}
+used at test time) and {p['lpf']['encoder']:,} in the frozen VGG16 convs.
+
+| size | LPF GFLOP | bare VGG16 GFLOP | heads GFLOP | tokens |
+| --- | --- | --- | --- | --- |
+{chr(10).join(rows)}
+"""
+
+
+def peers(d: dict) -> str:
+    rows = []
+    for name, m in d.get("table", {}).items():
+        if name.startswith("_"):
+            continue
+        cells = " | ".join(f"{m[s]['s_per_img']:.3f} | {m[s]['lpf_over_peer']:.2f}" if s in m else "- | -"
+                           for s in ("384x512", "768x1024"))
+        rows.append(f"| {name} | {m.get('params', 0):,} | {cells} |")
+    return f"""{_info_line(d)}
+
+s/img of each pyiqa peer (random weights, `.venv-peers`) and LPF/peer time, both normalised by a bare VGG16
+timed in the same process (ratios < 1: LPF is faster).
+
+| peer | params | s/img 384x512 | LPF/peer | s/img 768x1024 | LPF/peer |
+| --- | --- | --- | --- | --- | --- |
+{chr(10).join(rows)}
+"""
 
 
 def main() -> None:
@@ -125,10 +178,13 @@ def main() -> None:
     for name, render in sections:
         d = load(name)
         parts.append(render(d) if d else f"## {name}\n\nNot run yet (`bench/{name}.py`).\n")
-    for name, title in (("complexity", "Parameters and FLOPs"), ("speed", "Speed and memory"),
-                        ("peers_speed", "Speed against the peers (pyiqa, random weights)")):
+    for name, title, render in (("complexity", "Parameters and FLOPs", complexity),
+                                ("speed", "Speed and memory", speed),
+                                ("speed_huge", "Huge image through the tiled path", speed),
+                                ("peers_speed", "Speed against the peers (pyiqa, random weights)", peers)):
         d = load(name)
-        parts.append(generic(title, d) if d else f"## {title}\n\nNot run yet (`bench/{name}.py`).\n")
+        script = "speed" if name == "speed_huge" else name
+        parts.append(f"## {title}\n\n{render(d)}" if d else f"## {title}\n\nNot run yet (`bench/{script}.py`).\n")
     DOC.parent.mkdir(exist_ok=True)
     atomic_write_text(DOC, "\n".join(parts))
     print(f"wrote {DOC}")
