@@ -7,7 +7,7 @@ protocol's Markdown/PNG report under bench/results/accuracy/.
 
 Usage:
     python bench/accuracy.py --manifest data/default/synth/manifest.csv            # 10 splits
-    python bench/accuracy.py --manifest data/default/synth/manifest.csv --quick    # 3 splits, fewer methods
+    python bench/accuracy.py --manifest data/default/synth/manifest.csv --quick    # 2 splits, fewer methods
 """
 
 from __future__ import annotations
@@ -43,15 +43,15 @@ def methods(tcfg: TrainConfig, quick: bool) -> list:
         lpf("LPF w/o comparison task", use_comparison=False),
         lpf("LPF w/o both auxiliary tasks", use_category=False, use_comparison=False),
         lpf("LPF w/o weight stream (mean of scores)", use_weight_stream=False),
-        StageSubset(LPFMethod(replace(base, stages=("conv5_3",)), tcfg), slice(768, 1280),
-                    "LPF, one stage (conv5_3)"),
     ]
     if not quick:
-        out += [lpf("LPF K=2", num_classes=2), lpf("LPF K=8", num_classes=8),
+        out += [StageSubset(LPFMethod(replace(base, stages=("conv5_3",)), tcfg), slice(768, 1280),
+                            "LPF, one stage (conv5_3)"),
+                lpf("LPF K=2", num_classes=2), lpf("LPF K=8", num_classes=8),
                 lpf("LPF latent 128", latent_dim=128), lpf("LPF latent 512", latent_dim=512)]
-    head_epochs = tcfg.epochs
-    out += [GAPRegressor("ridge"), GAPRegressor("svr"), BrisqueSVR(), NIQEMethod(),
-            BilinearHead(epochs=head_epochs, window=tcfg.window), HyperHead(epochs=head_epochs, window=tcfg.window)]
+    out += [GAPRegressor("ridge"), BrisqueSVR(), BilinearHead(epochs=tcfg.epochs, window=tcfg.window)]
+    if not quick:
+        out += [GAPRegressor("svr"), NIQEMethod(), HyperHead(epochs=tcfg.epochs, window=tcfg.window)]
     return out
 
 
@@ -61,10 +61,11 @@ def main() -> None:
     p.add_argument("--splits", type=int, default=10)
     p.add_argument("--epochs", type=int, default=15)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--quick", action="store_true", help="3 splits, 8 epochs, no K/latent sweeps")
+    p.add_argument("--quick", action="store_true",
+                   help="2 splits, 4 epochs, the auxiliary-task/stream ablations and 3 baselines only")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = p.parse_args()
-    n_splits, epochs = (3, 8) if args.quick else (args.splits, args.epochs)
+    n_splits, epochs = (2, 4) if args.quick else (args.splits, args.epochs)
     tcfg = TrainConfig(epochs=epochs, batch_size=32)
     t0 = time.perf_counter()
     data = load_set(args.manifest, feature_cache())
