@@ -31,15 +31,15 @@ from lpfiqa.utils import atomic_write_text  # noqa: E402
 
 
 def _subset(manifest: Path, limit: int, folder: Path) -> Path:
-    """The first ``limit`` rows of whole groups, paths made absolute."""
+    """The first rows of whole groups (at least ``limit`` rows, 4 groups), paths made absolute."""
     with open(manifest) as f:
         rows = list(csv.DictReader(f))
     for r in rows:
         r["path"] = str((manifest.parent / r["path"]).resolve())
-    if limit:
+    if limit:  # whole photos until ``limit`` images, and at least 4 photos (train / val / test by photo)
         keep, groups = [], []
         for r in rows:
-            if r["group"] not in groups and len(keep) >= limit:
+            if r["group"] not in groups and len(keep) >= limit and len(groups) >= 4:
                 break
             groups += [] if r["group"] in groups else [r["group"]]
             keep.append(r)
