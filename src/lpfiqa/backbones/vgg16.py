@@ -5,8 +5,8 @@ not depend on torchvision, so the 13 convolutions are spelled out here and the I
 weights ship with the package (see ``weights/WEIGHTS.md`` for where they come from).
 
 Speed: on x86-64 CPUs the 3x3 convolutions of one image run through PyTorch's bundled NNPACK
-(Winograd F(6x6, 3x3)), measured 1.3-2x faster than the default oneDNN direct convolution for
-VGG16 at 512x384 and larger, with outputs equal to ~1e-5 relative (see ``bench/README.md``).
+(Winograd F(6x6, 3x3)), measured 1.3-1.56x faster end to end than the default oneDNN direct
+convolution at 512x384 and 1024x768, outputs within ~1e-5 relative (see ``bench/README.md``).
 Layers too small to gain, autograd, other devices and dtypes take PyTorch's default path
 (channels_last on CPU, 1.1-1.25x faster than NCHW there); batches run one image at a time
 (NNPACK's batched mode is slower). ``LPFIQA_NNPACK=0`` or ``VGG16Features.fast_conv = False``
