@@ -72,7 +72,8 @@ def main() -> None:
     ms = methods(tcfg, args.quick)
     result = run_within(data.features, data.groups, ms, n_splits=n_splits, seed=args.seed, scale=data.scale,
                         name="synthetic (by photo)")
-    result.timing["feature_seconds"] = data.seconds
+    result.timing.update({"features_seconds": data.seconds, "images": len(data.rows),  # keys the report reads
+                          "cache_hits": data.cache_hits, "cache_misses": data.cache_misses})
     result.save(args.out / "accuracy")
     rows = result.summary()
     lpf = next(r for r in rows if r["method"] == "LPF")
