@@ -248,3 +248,31 @@ def parse_size(s: str) -> tuple[int, int]:
     """'512x384' (width x height) -> (512, 384)."""
     w, h = s.lower().split("x")
     return int(w), int(h)
+
+
+def first_views(manifest: Path, max_view: int) -> Path:
+    """The manifest restricted to content views <= ``max_view`` (``lpfiqa synth --views``).
+
+    View 0 is the whole photo; the extra zoomed views multiply training time, and the
+    method comparisons only need every method to see the same images. Written next to the
+    manifest (its relative paths stay valid), atomically; the manifest itself if it has no views.
+    """
+    import csv
+    import io
+
+    with open(manifest, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows or "view" not in rows[0] or all(int(r["view"] or 0) <= max_view for r in rows):
+        return manifest
+    keep = [r for r in rows if int(r["view"] or 0) <= max_view]
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    w.writeheader()
+    w.writerows(keep)
+    out = manifest.with_name(f"{manifest.stem}.view{max_view}.csv")
+    fd, tmp = tempfile.mkstemp(dir=manifest.parent, suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        f.write(buf.getvalue())
+    os.replace(tmp, out)
+    log(f"{manifest.name}: {len(keep)} of {len(rows)} images are views <= {max_view} -> {out.name}")
+    return out

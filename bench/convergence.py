@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _common import header  # noqa: E402
+from _common import first_views, header  # noqa: E402
 
 from lpfiqa.models import LPFConfig  # noqa: E402
 from lpfiqa.protocol.data import feature_cache, load_set  # noqa: E402
@@ -47,13 +47,15 @@ def to_95(curve: list[float], seconds: list[float]) -> tuple[int | None, float |
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--manifest", type=Path, default=ROOT / "data" / "default" / "synth" / "manifest.csv")
+    p.add_argument("--max-view", type=int, default=0,
+                   help="use content views up to this one (0: whole photos only, as every method sees them)")
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--quick", action="store_true", help="2 seeds, 8 epochs")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = p.parse_args()
     seeds, epochs = (2, 8) if args.quick else (args.seeds, args.epochs)
-    data = load_set(args.manifest, feature_cache())
+    data = load_set(first_views(args.manifest, args.max_view), feature_cache())
     splits = make_splits(data.groups, seeds, seed=0)
     runs: dict[str, list[dict]] = {s: [] for s in SCHEDULES}
     for k, part in enumerate(splits):

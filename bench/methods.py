@@ -209,7 +209,7 @@ class StageSubset(Method):
         self.method, self.channels, self.name = method, channels, name
 
     def _cut(self, part: FeatureSet) -> FeatureSet:
-        return FeatureSet([g[self.channels] for g in part.grids], part.y, part.names)
+        return FeatureSet([g[self.channels] for g in part.grids], part.y, part.names, part.groups)
 
     def fit_predict(self, train, val, test, *, seed=0):
         return self.method.fit_predict(self._cut(train), self._cut(val), self._cut(test), seed=seed)

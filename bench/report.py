@@ -38,6 +38,14 @@ def accuracy(d: dict) -> str:
     margins = "\n".join(f"| {k} | {v['srcc']:+.3f} | {v['plcc']:+.3f} | "
                         f"{'yes' if v['srcc'] >= d['target_margin'] and v['plcc'] >= d['target_margin'] else '**no**'} |"
                         for k, v in d["lpf_margin_over_baselines"].items())
+    lpf = next((r for r in d["summary"] if r["method"] == "LPF"), None)
+    better = []
+    if lpf is not None:  # which parts help: every variant whose median beats the default's
+        base = lpf["metrics"]["srcc"]["median"]
+        better = [f"{r['method']} ({r['metrics']['srcc']['median'] - base:+.3f})" for r in d["summary"]
+                  if r["method"].startswith("LPF") and r is not lpf and r["metrics"]["srcc"]["median"] > base]
+    helps = ("Variants of LPF whose median SRCC is above the default's (difference): " + "; ".join(better) + "."
+             if better else "No variant of LPF beats the default's median SRCC.")
     return f"""## Accuracy (synthetic set, {d['splits']} random splits by photo)
 
 {_info_line(d)}
@@ -49,6 +57,8 @@ Training epochs per LPF fit: {d['epochs']}.
 | method | SRCC | PLCC | KRCC | splits |
 | --- | --- | --- | --- | --- |
 {chr(10).join(rows)}
+
+{helps}
 
 Target: LPF's median SRCC and PLCC above every baseline's by at least 0.03.
 
@@ -97,16 +107,37 @@ Feature step {d['speedup_features']:.0f}x faster from the cache; whole run {d['s
 
 
 def synthetic(d: dict) -> str:
+    peer = load("peer_brisque")  # the out-of-the-box peer on the same images, if it was run
     floors = "\n".join(f"| {k} | {v['value']:.4f} | {v['floor']} | {'yes' if v['pass'] else '**no**'} |"
-                       for k, v in d["floors"].items())
+                       + (f" {peer['floors'][k]['value']:.4f} |" if peer else "") for k, v in d["floors"].items())
+    head = "| figure | value | floor | pass |" + (" PyPI `image-quality` BRISQUE |" if peer else "")
+    rule = "| --- | --- | --- | --- |" + (" --- |" if peer else "")
+    note = (f"\nThe last column is the out-of-the-box peer a user would `pip install` (`image-quality` 1.2.7, "
+            f"BRISQUE trained on LIVE, run as is by `bench/peer_brisque.py` in `.venv-peers`; lower BRISQUE is "
+            f"better, so it is negated) on the same {peer['images']} images ({peer['failed']} failed).\n"
+            if peer else "")
     return f"""## Default model on held-out photos, re-scored from the files
 
 `bench/synthetic_eval.py` scored {d['images']} images of {d['photos']} held-out photos through
 `lpfiqa.create_model('{d['model']}').score_files` in {d['seconds']:.0f} s ({d['failed']} failed).
 
-| figure | value | floor | pass |
-| --- | --- | --- | --- |
+{head}
+{rule}
 {floors}
+{note}"""
+
+
+def synth_speed(d: dict) -> str:
+    rows = "\n".join(f"| {k} | {v['median_s']:.3f} |" for k, v in d["per_type"].items())
+    over = ", ".join(d["over_target"]) or "none"
+    return f"""{_info_line(d)}
+
+One 512x384 image per type at level 5, one thread, median of runs. Target < {d['target_s']} s per type;
+over it: {over}. All types: {d['total_s']:.2f} s.
+
+| type | s |
+| --- | --- |
+{rows}
 """
 
 
@@ -181,7 +212,8 @@ def main() -> None:
     for name, title, render in (("complexity", "Parameters and FLOPs", complexity),
                                 ("speed", "Speed and memory", speed),
                                 ("speed_huge", "Huge image through the tiled path", speed),
-                                ("peers_speed", "Speed against the peers (pyiqa, random weights)", peers)):
+                                ("peers_speed", "Speed against the peers (pyiqa, random weights)", peers),
+                                ("synth_speed", "Synthetic distortions: seconds per image", synth_speed)):
         d = load(name)
         script = "speed" if name == "speed_huge" else name
         parts.append(f"## {title}\n\n{render(d)}" if d else f"## {title}\n\nNot run yet (`bench/{script}.py`).\n")

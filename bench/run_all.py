@@ -1,7 +1,7 @@
 """Run every benchmark in order, then regenerate docs/BENCHMARKS.md from bench/results/*.json.
 
 Usage:
-    python bench/run_all.py            # full: 10 splits, all ablations (about an hour on 2 cores)
+    python bench/run_all.py            # full: 10 splits, all ablations (about 2.5 hours on 2 cores)
     python bench/run_all.py --quick    # minutes: 3 splits, fewer ablations, short timings
     python bench/run_all.py --report   # only regenerate docs/BENCHMARKS.md
 
@@ -23,14 +23,21 @@ MANIFEST = ROOT / "data" / "default" / "synth" / "manifest.csv"
 
 def steps(quick: bool) -> list[list[str]]:
     q = ["--quick"] if quick else []
-    out = [["bench/complexity.py", *q], ["bench/speed.py", *q]]
-    if (ROOT / ".venv-peers" / "bin" / "python").exists():
+    out = [["bench/complexity.py", *q], ["bench/speed.py", *q],
+           ["bench/synth_speed.py", "--runs", "1" if quick else "3"]]
+    peers = ROOT / ".venv-peers" / "bin" / "python"
+    if peers.exists():
         out.append(["bench/peers_speed.py", *q])
     if MANIFEST.exists():
         out += [["bench/accuracy.py", "--manifest", str(MANIFEST), *q],
                 ["bench/convergence.py", "--manifest", str(MANIFEST), *q],
                 ["bench/cache_speedup.py", "--manifest", str(MANIFEST), "--limit", "150" if quick else "300"],
                 ["bench/synthetic_eval.py", "--manifest", str(MANIFEST)]]
+        if peers.exists() and not quick:  # the out-of-the-box peer runs in its own environment
+            scores = "bench/results/peer_brisque_scores.csv"
+            out += [[str(peers), "bench/peer_brisque.py", "--manifest", str(MANIFEST), "--out", scores],
+                    ["bench/synthetic_eval.py", "--manifest", str(MANIFEST), "--scores", scores, "--lower-is-better",
+                     "--out", "bench/results/peer_brisque.json"]]
     else:
         print(f"note: {MANIFEST} is missing; run tools/train_default_model.py for the accuracy benchmarks")
     return out
@@ -46,7 +53,8 @@ def main() -> None:
         for cmd in steps(args.quick):
             t0 = time.perf_counter()
             print(f"\n=== {' '.join(cmd)}", flush=True)
-            rc = subprocess.run([sys.executable, *cmd], cwd=ROOT).returncode
+            argv = cmd if cmd[0].endswith("python") else [sys.executable, *cmd]
+            rc = subprocess.run(argv, cwd=ROOT).returncode
             print(f"=== {cmd[0]}: {'ok' if rc == 0 else f'FAILED ({rc})'} in {time.perf_counter() - t0:.0f}s")
             if rc:
                 failed.append(cmd[0])

@@ -5,9 +5,13 @@ The default model's figures (model card) are computed from cached token grids by
 `lpfiqa.create_model(...).score_files` as an independent check, and works for any model and
 any manifest written by `lpfiqa synth` (e.g. made from photos you hold out yourself).
 
+It also evaluates scores made elsewhere (``--scores CSV`` with ``path,score``, e.g. an
+out-of-the-box peer from bench/peer_brisque.py) with exactly the same figures.
+
 Usage:
-    python bench/synthetic_eval.py --manifest data/default/synth/manifest.csv [--model lpf-synth-v1]
+    python bench/synthetic_eval.py --manifest data/default/synth/manifest.csv [--model lpf-synth-v2]
         [--split test] [--out bench/results/synthetic_eval.json]
+    python bench/synthetic_eval.py --manifest ... --scores peer.csv [--lower-is-better] --out peer.json
 """
 
 from __future__ import annotations
@@ -33,23 +37,30 @@ from lpfiqa.utils import atomic_write_text  # noqa: E402
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--manifest", type=Path, required=True)
-    p.add_argument("--model", default="lpf-synth-v1")
+    p.add_argument("--model", default="lpf-synth-v2")
+    p.add_argument("--scores", type=Path, default=None, help="CSV path,score made elsewhere: evaluate it instead")
+    p.add_argument("--lower-is-better", action="store_true", help="the --scores CSV falls with quality")
     p.add_argument("--split", default="test", help="rows of this split ('' for all)")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "synthetic_eval.json")
     args = p.parse_args()
     manifest = read_manifest(args.manifest)
-    model = create_model(args.model)
     idx = [i for i, r in enumerate(manifest.rows) if not args.split or r.split == args.split]
     scores = np.full(len(manifest.rows), np.nan)
-    bar = tqdm(total=len(idx), desc="scoring", unit="img", file=sys.stderr)
     t0 = time.perf_counter()
-    records = model.score_files([manifest.rows[i].path for i in idx], on_record=lambda _: bar.update(1))
-    bar.close()
-    failed = [r for r in records if not r.ok]
-    for i, rec in zip(idx, records, strict=True):
-        scores[i] = rec.score if rec.ok else np.nan
+    if args.scores is not None:
+        failed = _read_scores(args.scores, manifest, idx, scores, -1.0 if args.lower_is_better else 1.0)
+        name = f"{args.scores.name}{' (negated: lower is better)' if args.lower_is_better else ''}"
+    else:
+        model = create_model(args.model)
+        bar = tqdm(total=len(idx), desc="scoring", unit="img", file=sys.stderr)
+        records = model.score_files([manifest.rows[i].path for i in idx], on_record=lambda _: bar.update(1))
+        bar.close()
+        failed = [r for r in records if not r.ok]
+        for i, rec in zip(idx, records, strict=True):
+            scores[i] = rec.score if rec.ok else np.nan
+        name = args.model
     report = level_ordering_report(manifest, scores, split=args.split or None)
-    report.update({"model": args.model, "manifest": str(args.manifest), "images": len(idx),
+    report.update({"model": name, "manifest": str(args.manifest), "images": len(idx),
                    "failed": len(failed), "seconds": time.perf_counter() - t0})
     atomic_write_text(args.out, json.dumps(report, indent=2, default=str))
     print(f"{len(idx)} images of {report['photos']} photos ({len(failed)} failed) in {report['seconds']:.0f}s")
@@ -58,6 +69,26 @@ def main() -> None:
     for t, v in report["level_srcc_per_type"].items():
         print(f"    {t:28s} {v:.3f}")
     print(f"wrote {args.out}")
+
+
+def _read_scores(path: Path, manifest, idx: list[int], scores: np.ndarray, sign: float) -> list[str]:
+    """Fill ``scores`` from a path,score CSV (paths as in the manifest or absolute); return the misses."""
+    import csv
+
+    with open(path, newline="") as f:
+        given = {}
+        for line, r in enumerate(csv.DictReader(f), 2):
+            try:
+                given[Path(r["path"]).name if r["path"] else ""] = float(r["score"]) if r.get("score") else np.nan
+            except (KeyError, ValueError):
+                raise SystemExit(f"{path}, line {line}: need columns path,score with a number; got {r}") from None
+    missing = []
+    for i in idx:
+        v = given.get(Path(manifest.rows[i].path).name, np.nan)
+        scores[i] = sign * v
+        if np.isnan(v):
+            missing.append(str(manifest.rows[i].path))
+    return missing
 
 
 if __name__ == "__main__":

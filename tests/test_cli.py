@@ -74,8 +74,8 @@ def test_score_same_as_library(model_dir, images) -> None:
 
 
 def test_score_bad_inputs_are_one_line_errors(model_dir, images, tmp_path) -> None:
-    r = CliRunner().invoke(cli, ["score", str(images), "--model", "lpf-synth-v2"])
-    assert r.exit_code == 1 and "did you mean lpf-synth-v1" in r.output
+    r = CliRunner().invoke(cli, ["score", str(images), "--model", "lpf-synth-v9"])
+    assert r.exit_code == 1 and "did you mean lpf-synth-v" in r.output
     r = CliRunner().invoke(cli, ["score", str(images), "--model", str(model_dir), "-o", str(tmp_path / "x.txt")])
     assert r.exit_code == 2 and "use a .csv or .jsonl" in r.output
     r = CliRunner().invoke(cli, ["score", str(tmp_path / "empty_dir_that_is_missing")])
@@ -125,7 +125,19 @@ def test_synth_small_set_and_preview(tmp_path) -> None:
                  if r["group"] == p and r["dist_type"] == t]
             assert s == sorted(s, reverse=True), (p, t, s)
     again = CliRunner().invoke(cli, args)  # resumes: nothing to redo
-    assert "(3 already done)" in again.output
+    assert "(3 photo views already done)" in again.output
+    more = CliRunner().invoke(cli, [*args, "--views", "2"])  # adds a zoomed view of each training photo
+    assert more.exit_code == 0 and "(3 photo views already done)" in more.output, more.output
+    with open(out / "manifest.csv") as f:
+        rows2 = list(csv.DictReader(f))
+    assert len(rows2) == 5 * (1 + 2 * 3)
+    added = [r for r in rows2 if r["view"] == "1"]
+    assert {r["group"] for r in added} == {"p0", "p1"} and {r["split"] for r in added} == {"train"}
+    assert all("@v1" in r["path"] for r in added)
+    old_scores = {r["path"]: r["score"] for r in rows}
+    assert all(r["path"] in old_scores for r in rows2 if r["view"] == "0")  # view 0 files are untouched
+    v0, v1 = (np.asarray(Image.open(out / "refs" / n)) for n in ("p0.png", "p0@v1.png"))
+    assert v0.shape == v1.shape and not np.array_equal(v0, v1)
     res = CliRunner().invoke(cli, ["synth", "--preview", str(pristine / "p0.png"), "--out", str(tmp_path / "s.png"),
                                    "--size", "96x64", "--types", "jpeg,darken"])
     assert res.exit_code == 0 and Image.open(tmp_path / "s.png").size[0] == 6 * 160
@@ -133,6 +145,7 @@ def test_synth_small_set_and_preview(tmp_path) -> None:
 
 def test_models_list_and_module_entry_point() -> None:
     res = CliRunner().invoke(cli, ["models", "--json"])
-    assert json.loads(res.output)[0]["name"] == "lpf-synth-v1"
+    rows = json.loads(res.output)
+    assert [r["name"] for r in rows if r["default"]] == ["lpf-synth-v2"] and len(rows) == 2
     proc = subprocess.run([sys.executable, "-m", "lpfiqa", "--version"], capture_output=True, text=True, check=True)
     assert "lpfiqa" in proc.stdout

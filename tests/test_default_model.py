@@ -10,14 +10,19 @@ import pytest
 import lpfiqa
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-WEIGHTS = Path(lpfiqa.__file__).parent / "weights" / "lpf-synth-v1"
+WEIGHTS = Path(lpfiqa.__file__).parent / "weights"
 
 
-def test_bundled_model_metadata() -> None:
-    model = lpfiqa.create_model()
-    assert model.name == "lpf-synth-v1" and model.cfg.higher_is_better and model.cfg.score_max == 100.0
-    evaluation = json.loads((WEIGHTS / "evaluation.json").read_text())
-    assert evaluation["photos"] >= 5 and "level_srcc_per_type" in evaluation  # held-out figures ship with it
+def test_default_is_v2_and_every_bundled_model_ships_its_evidence() -> None:
+    assert lpfiqa.create_model().name == "lpf-synth-v2"
+    for name in ("lpf-synth-v1", "lpf-synth-v2"):
+        model = lpfiqa.create_model(name)
+        assert model.cfg.higher_is_better and model.cfg.score_max == 100.0, name
+        evaluation = json.loads((WEIGHTS / name / "evaluation.json").read_text())
+        assert evaluation["photos"] >= 5 and "level_srcc_per_type" in evaluation  # held-out figures ship with it
+        assert (WEIGHTS / name / "MODEL_CARD.md").exists()
+    # v1 was saved before `token_transform` existed: it must load with the behaviour it was trained with
+    assert lpfiqa.create_model("lpf-synth-v1").cfg.token_transform == "none"
 
 
 @pytest.mark.skipif(not EXAMPLES.is_dir(), reason="examples/ not in this checkout")

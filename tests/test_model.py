@@ -105,7 +105,7 @@ def test_tiled_scoring_equals_whole_image() -> None:
     enc = TokenEncoder(SMALL.stages, SMALL.cell, tile=96)
     whole = TokenEncoder(SMALL.stages, SMALL.cell, tile=4096, encoder=enc.encoder)
     g_tiled, g_whole = enc.grid(img), whole.grid(img)
-    assert g_tiled.shape == g_whole.shape == (1, 1280, 9, 13)
+    assert g_tiled.shape == g_whole.shape == (1, 768, 9, 13)
     torch.testing.assert_close(g_tiled, g_whole, rtol=1e-4, atol=1e-3)
     heads = LPFHeads(SMALL).eval()
     a = QualityModel(heads, enc).predict(img).score
@@ -166,3 +166,29 @@ def test_full_model_is_differentiable_in_heads_only() -> None:
     model(torch.rand(2, 3, 64, 64)).sum().backward()
     assert all(p.grad is None for p in model.encoder.parameters())
     assert all(p.grad is not None for p in model.heads.daqrn.parameters())
+
+
+def test_token_transform_log1p_and_legacy_configs() -> None:
+    cfg = LPFConfig(**{**SMALL.to_dict(), "token_transform": "log1p"})
+    heads = LPFHeads(cfg).eval()
+    t = torch.tensor([[[0.0, 1.0, -1e-3, 1e4]]])
+    torch.testing.assert_close(heads.transform(t), torch.tensor([[[0.0, 0.6931472, 0.0, 9.2104]]]), atol=1e-4, rtol=0)
+    raw = LPFConfig(**{**SMALL.to_dict(), "token_transform": "none"})
+    assert torch.equal(LPFHeads(raw).transform(t), t)  # "none" leaves tokens as they are
+    old = {k: v for k, v in SMALL.to_dict().items() if k != "token_transform"}  # a file from before the field
+    assert LPFConfig.from_dict(old).token_transform == "none"
+    with pytest.raises(ConfigError, match="token_transform"):
+        LPFConfig(token_transform="sqrt")
+
+
+def test_token_statistics_are_fitted_after_the_transform() -> None:
+    import numpy as np
+
+    from lpfiqa.training import TrainConfig
+    from lpfiqa.training.fit import FeatureSet, fit
+
+    cfg = LPFConfig(stages=("conv3_3",), latent_dim=8, hidden_dim=16, head_hidden=8, compare_hidden=8,
+                    token_transform="log1p")
+    grids = [torch.full((256, 2, 2), float(v)) for v in (0.0, np.e - 1)]  # log1p -> 0 and 1
+    res = fit(cfg, TrainConfig(epochs=1, batch_size=2), FeatureSet(grids * 3, np.linspace(0, 1, 6)))
+    torch.testing.assert_close(res.heads.token_mean, torch.full((256,), 0.5))

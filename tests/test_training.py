@@ -112,7 +112,7 @@ def test_deterministic_and_resumable(graded_set, tmp_path, monkeypatch) -> None:
 
 def test_fit_never_sees_test_data() -> None:
     rng = np.random.default_rng(0)
-    grids = [torch.randn(1280, 2, 2).half() for _ in range(12)]
+    grids = [torch.randn(768, 2, 2).half() for _ in range(12)]
     data = FeatureSet(grids, rng.random(12))
     res = fit(LPFConfig(latent_dim=8, hidden_dim=16), TrainConfig(epochs=2, batch_size=4), data.subset(range(8)),
               data.subset(range(8, 12)))
@@ -154,7 +154,7 @@ def test_manifest_is_read_with_groups(graded_set) -> None:
 
 def test_two_stage_schedule_freezes_fen_in_stage_two() -> None:
     rng = np.random.default_rng(0)
-    grids = [torch.randn(1280, 2, 2).half() for _ in range(16)]
+    grids = [torch.randn(768, 2, 2).half() for _ in range(16)]
     data = FeatureSet(grids, rng.random(16))
     cfg = LPFConfig(latent_dim=8, hidden_dim=16)
     tcfg = TrainConfig(epochs=4, batch_size=8, schedule="two_stage")
@@ -173,3 +173,51 @@ def test_two_stage_schedule_freezes_fen_in_stage_two() -> None:
     assert res.best_epoch > 2  # the epoch is chosen among stage-2 epochs only
     with pytest.raises(ConfigError, match="schedule"):
         TrainConfig(schedule="sequential")
+
+
+def test_grouped_batches_cover_every_image_once_and_keep_groups_together() -> None:
+    from lpfiqa.training.fit import batch_order
+
+    groups = [f"p{i % 5}" for i in range(53)]  # uneven group sizes
+    batches = batch_order(groups, 8, 2, torch.Generator().manual_seed(3))
+    flat = sorted(int(i) for b in batches for i in b)
+    assert flat == list(range(53))
+    assert all(len({groups[int(i)] for i in b}) <= 2 for b in batches)
+    assert all(len(b) <= 8 for b in batches)
+    again = batch_order(groups, 8, 2, torch.Generator().manual_seed(3))
+    assert all(torch.equal(a, b) for a, b in zip(batches, again, strict=True))
+    with pytest.raises(ConfigError, match="groups_per_batch"):
+        TrainConfig(batch_size=8, groups_per_batch=9)
+
+
+def test_fit_with_grouped_batches_trains() -> None:
+    rng = np.random.default_rng(0)
+    grids = [torch.randn(768, 2, 2).half() for _ in range(16)]
+    data = FeatureSet(grids, rng.random(16), [], [f"p{i // 4}" for i in range(16)])
+    res = fit(LPFConfig(latent_dim=8, hidden_dim=16), TrainConfig(epochs=2, batch_size=8, groups_per_batch=2),
+              data.subset(range(12)), data.subset(range(12, 16)))
+    assert len(res.history) == 2 and np.isfinite(res.history[-1]["loss_total"])
+
+
+def test_encoder_memory_does_not_grow_with_kept_grids(tmp_path) -> None:
+    """Regression: glibc's sliding mmap threshold made RSS grow ~19 MB per encoded image."""
+    import sys
+
+    from PIL import Image
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("RSS is read from /proc (Linux)")
+    cache = FeatureCache(TokenEncoder(("conv1_2", "conv2_2"), 32), tmp_path)
+    rng = np.random.default_rng(0)
+
+    def rss_mb() -> float:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * 4096 / 2**20
+
+    kept = []
+    for i in range(24):
+        Image.fromarray(rng.integers(0, 255, (384, 512, 3), dtype=np.uint8)).save(tmp_path / f"{i}.png")
+        kept.append(cache.get(tmp_path / f"{i}.png").half())
+        if i == 3:
+            start = rss_mb()
+    assert rss_mb() - start < 100  # 20 more images: ~380 MB without the fix

@@ -22,7 +22,7 @@ import torch
 from .backbones.vgg16 import VGG16Features, load_vgg16
 from .imageio import ImageInput, load_image
 from .models.lpf import pool_tokens
-from .utils import atomic_write, cache_dir
+from .utils import atomic_write, cache_dir, pin_mmap_threshold
 
 __all__ = ["FeatureCache", "TokenEncoder", "center_crop_to_cell", "resize_max_side"]
 
@@ -76,6 +76,7 @@ class TokenEncoder:
     encoder: VGG16Features | None = None
 
     def __post_init__(self) -> None:
+        pin_mmap_threshold()  # else RSS grows with every image encoded while grids are kept
         if self.encoder is None:
             self.encoder = load_vgg16(self.weights, out_stages=tuple(self.stages))
         self.tile = max(self.cell, self.tile - self.tile % self.cell)

@@ -38,11 +38,14 @@ def _csv_list(value: str | None) -> tuple[str, ...] | None:
 @click.option("--test-fraction", type=click.FloatRange(0, 1, max_open=True), default=0.2, show_default=True,
               help="Share of photos held out as the test split.")
 @click.option("--test-photos", default=None, help="Comma-separated photo names to hold out (overrides the fraction).")
+@click.option("--views", type=click.IntRange(1), default=1, show_default=True,
+              help="Scenes per training photo: the whole photo plus VIEWS-1 zoomed random crops (same group). "
+                   "Re-run with a larger value to add views to a finished set.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--workers", type=click.IntRange(0), default=0, help="Processes (0: one per core).")
 def synth_cmd(pristine: Path | None, out: Path, preview: Path | None, size: tuple[int, int], types: str | None,
               levels: str, levels_per_type: int, chains: int, test_fraction: float, test_photos: str | None,
-              seed: int, workers: int) -> None:
+              views: int, seed: int, workers: int) -> None:
     """Distort pristine photos (25 KADID-10k types x 5 levels, optional chains), label them with
     full-reference metrics, and write OUT/manifest.csv for `lpfiqa train`. Re-running resumes.
     """
@@ -59,10 +62,10 @@ def synth_cmd(pristine: Path | None, out: Path, preview: Path | None, size: tupl
 
     cfg = SynthConfig(size=size, types=_csv_list(types), levels=level_list, levels_per_type=levels_per_type,
                       chains=chains, test_fraction=test_fraction, test_photos=_csv_list(test_photos) or (),
-                      seed=seed, workers=workers)
+                      seed=seed, workers=workers, views=views)
     report = build_synthetic_set(pristine, out, cfg)
     click.echo(f"photos: {report.photos.get('train', 0)} train, {report.photos.get('test', 0)} test "
-               f"({report.skipped_photos} already done)")
+               f"({report.skipped_photos} photo views already done)")
     click.echo(f"images: {report.images} labelled (references score 100) -> {out / 'manifest.csv'}")
     click.echo(f"train on it with: lpfiqa train {out / 'manifest.csv'} --out runs/synth")
 

@@ -10,7 +10,10 @@ from typing import Any
 from ..backbones.vgg16 import STAGES
 from ..errors import ConfigError
 
-__all__ = ["LPFConfig"]
+__all__ = ["LPFConfig", "TOKEN_TRANSFORMS"]
+
+TOKEN_TRANSFORMS = ("none", "log1p")
+LEGACY_DEFAULTS: dict[str, Any] = {"token_transform": "none"}
 
 
 @dataclass
@@ -22,13 +25,16 @@ class LPFConfig:
         >>> LPFConfig.from_dict(cfg.to_dict()) == cfg
         True
         >>> cfg.token_dim
-        1280
+        768
     """
 
     # Encoder and tokens
-    stages: tuple[str, ...] = ("conv3_3", "conv4_3", "conv5_3")  # VGG16 stages pooled into tokens
+    # VGG16 stages pooled into tokens. The starting point was conv3_3..conv5_3; without conv5_3 (the most
+    # semantic, content-bound stage) validation on unseen photos was as good or better, at 9% fewer FLOPs.
+    stages: tuple[str, ...] = ("conv3_3", "conv4_3")
     cell: int = 32                # token grid cell in pixels: every stage is average-pooled onto it
     encoder_weights: str = "bundled"  # "bundled" (Keras ImageNet) or a path given at training time
+    token_transform: str = "log1p"  # log(1 + x) per channel before standardising: ReLU maps are heavy-tailed
     # Feature Embedding Network (per token)
     hidden_dim: int = 512         # FEN hidden width
     latent_dim: int = 256         # D, the latent size of each token
@@ -59,6 +65,8 @@ class LPFConfig:
         for s in self.stages:
             if self.cell % STAGES[s][1]:
                 raise ConfigError(f"`cell` {self.cell} must be a multiple of {s}'s stride {STAGES[s][1]}")
+        if self.token_transform not in TOKEN_TRANSFORMS:
+            raise ConfigError(f"`token_transform` {self.token_transform!r}: use one of {list(TOKEN_TRANSFORMS)}")
         if self.num_classes < 2 and self.use_category:
             raise ConfigError(f"`num_classes` {self.num_classes}: need at least 2 classes (or use_category=False)")
         if not self.score_max > self.score_min:
@@ -81,7 +89,8 @@ class LPFConfig:
         unknown = sorted(set(d) - known)
         if unknown:
             raise ConfigError(f"unknown LPF config keys {unknown}; is this file from a newer lpfiqa?")
-        return cls(**d)
+        # files written before a field existed get the behaviour they were trained with
+        return cls(**{**LEGACY_DEFAULTS, **d})
 
     def save(self, path: str | Path) -> None:
         from ..utils import atomic_write_text

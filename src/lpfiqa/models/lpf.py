@@ -5,8 +5,9 @@ arXiv 2402.12043, 2024. The paper gives no layer sizes; ours are in :class:`LPFC
 
 Pipeline (shapes for a batch of B images cropped to multiples of ``cell`` pixels)::
 
-    image (B,3,H,W) -> frozen VGG16 -> conv3_3, conv4_3, conv5_3
-      -> average-pooled onto one grid of cell x cell pixels -> tokens (B, N, 1280), N = H/cell * W/cell
+    image (B,3,H,W) -> frozen VGG16 -> conv3_3, conv4_3 (default; any of conv1_2..conv5_3)
+      -> average-pooled onto one grid of cell x cell pixels -> tokens (B, N, 768), N = H/cell * W/cell
+      -> log(1 + x), standardised per channel (fixed affine, fitted on the training tokens)
       -> FEN (per token MLP)            -> latents z (B, N, D); global latent g = mean_N z  (B, D)
       -> [train] category head(g)       -> K coarse quality classes
       -> [train] comparison head(g_i, g_j) -> score gap of every pair in the batch (antisymmetric)
@@ -113,7 +114,7 @@ class LPFHeads(nn.Module):
 
     Example:
         >>> heads = LPFHeads(LPFConfig(latent_dim=32, hidden_dim=64))
-        >>> out = heads(torch.randn(2, 6, 1280))
+        >>> out = heads(torch.randn(2, 6, 768))
         >>> out["score"].shape, out["w"].shape, out["logits"].shape
         (torch.Size([2]), torch.Size([2, 6]), torch.Size([2, 4]))
     """
@@ -131,9 +132,15 @@ class LPFHeads(nn.Module):
         self.compare = ComparisonHead(cfg.latent_dim, cfg.compare_hidden) if cfg.use_comparison else None
         self.daqrn = DaQRN(cfg.latent_dim, cfg.head_hidden, cfg.use_weight_stream, cfg.use_score_stream)
 
+    def transform(self, tokens: torch.Tensor) -> torch.Tensor:
+        """The fixed per-token transform applied before standardisation (per token: tiling stays exact)."""
+        if self.cfg.token_transform == "log1p":
+            return torch.log1p(tokens.clamp_min(0))  # ReLU maps are >= 0; clamp guards fp16 rounding
+        return tokens
+
     def forward(self, tokens: torch.Tensor, mask: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """Tokens (B, N, C) [+ mask (B, N), True = real token] -> score (B,), w, s (B, N), g (B, D)."""
-        z = self.fen((tokens - self.token_mean) / self.token_std)  # (B, N, D)
+        z = self.fen((self.transform(tokens) - self.token_mean) / self.token_std)  # (B, N, D)
         w, s = self.daqrn(z)
         if mask is not None:
             w = w * mask

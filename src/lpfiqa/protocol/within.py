@@ -191,7 +191,8 @@ def run_within(data: FeatureSet, groups: Sequence[str], methods: Sequence[Method
             raise ConfigError(f"split {k}: every training image has the same score; cannot learn a ranking")
         # training-part range only: the test labels must not shape the targets
         parts = {p: FeatureSet([data.grids[i] for i in ix], (data.y[ix] - lo) / (hi - lo),
-                               [data.names[i] for i in ix] if data.names else [])
+                               [data.names[i] for i in ix] if data.names else [],
+                               [groups[i] for i in ix])  # content groups, for grouped batches
                  for p, ix in idx.items()}
         for method in methods:
             unit, seconds, info = _run_method(method, parts["train"], parts["val"], parts["test"], s)

@@ -9,6 +9,7 @@ Output folder::
     refs/<photo>.png                       the pristine photo at the working size (score 100)
     images/<photo>/<photo>__<type>__<level>.png, images/<photo>/<photo>__chain<k>.png
     records/<photo>.jsonl                  one JSON line per image: type, level, metrics (resume marker)
+    refs/<photo>@v<k>.png, images/<photo>/<photo>@v<k>__...   extra views (``views`` > 1), same group
     calibration.json                       the weak-label calibration, fitted on training photos only
     manifest.csv                           path,score,higher_is_better,group,dist_type,dist_level,split,...
 
@@ -55,6 +56,8 @@ class SynthConfig:
     test_photos: tuple[str, ...] = ()      # explicit held-out photo names (stems); overrides test_fraction
     seed: int = 0
     workers: int = 0                       # processes (0: one per CPU core)
+    views: int = 1                         # scenes per training photo: the whole photo + (views - 1) zoomed crops
+    zoom: tuple[float, float] = (1.3, 2.0)  # extra views: crop the photo resized this much larger than view 0
 
     def __post_init__(self) -> None:
         if min(self.size) < 64:
@@ -62,6 +65,11 @@ class SynthConfig:
         bad = [lv for lv in self.levels if lv not in (1, 2, 3, 4, 5)]
         if bad or not self.levels:
             raise ConfigError(f"--levels {list(self.levels)}: levels are 1..5")
+        if self.views < 1:
+            raise ConfigError(f"--views {self.views}: need at least 1 (the whole photo)")
+        self.zoom = (float(self.zoom[0]), float(self.zoom[1]))
+        if not 1.0 <= self.zoom[0] <= self.zoom[1]:
+            raise ConfigError(f"zoom range {self.zoom}: need 1 <= low <= high")
 
 
 def list_pristine(folder: Path) -> list[Path]:
@@ -113,6 +121,32 @@ def _fit_size(img: Image.Image, size: tuple[int, int]) -> np.ndarray:
     return np.array(img.crop((left, top, left + w, top + h)))  # writable: torch.from_numpy needs it
 
 
+def _view(img: Image.Image, size: tuple[int, int], view: int, cfg: SynthConfig, stem: str) -> np.ndarray:
+    """View 0: the whole photo fitted to ``size``. View k > 0: a random ``size`` crop of the photo
+    resized ``zoom`` times larger than view 0 -- another scene for a data-hungry model, made
+    from the same photo, so it stays in that photo's group (and split).
+
+    Example:
+        >>> im = Image.new("RGB", (200, 150), (9, 9, 9))
+        >>> _view(im, (96, 64), 1, SynthConfig(size=(96, 64)), "p").shape
+        (64, 96, 3)
+    """
+    if view == 0:
+        return _fit_size(img, size)
+    rng = _rng(cfg.seed, stem, "view", view)
+    w, h = size
+    zoom = float(rng.uniform(*cfg.zoom))
+    s = zoom * max(w / img.width, h / img.height)
+    nw, nh = max(w, round(img.width * s)), max(h, round(img.height * s))
+    big = img.convert("RGB").resize((nw, nh), Image.LANCZOS)
+    left, top = int(rng.integers(0, nw - w + 1)), int(rng.integers(0, nh - h + 1))
+    return np.array(big.crop((left, top, left + w, top + h)))
+
+
+def _view_stem(stem: str, view: int) -> str:
+    return stem if view == 0 else f"{stem}@v{view}"
+
+
 def _jobs(stem: str, split: str, cfg: SynthConfig, types: list[str]) -> list[tuple[str, list[tuple[str, int]]]]:
     """(file stem, [(type, level), ...]) for one photo."""
     jobs = []
@@ -125,8 +159,8 @@ def _jobs(stem: str, split: str, cfg: SynthConfig, types: list[str]) -> list[tup
     return jobs
 
 
-def _photo_worker(src: str, out: str, split: str, cfg_dict: dict) -> str:
-    """Distort one photo in every planned way, label it, write images + its records file."""
+def _photo_worker(src: str, out: str, split: str, cfg_dict: dict, view: int = 0) -> str:
+    """Distort one view of a photo in every planned way, label it, write images + its records file."""
     import torch
 
     from . import distort, random_chain
@@ -136,10 +170,11 @@ def _photo_worker(src: str, out: str, split: str, cfg_dict: dict) -> str:
     torch.set_num_threads(1)
     cfg = SynthConfig(**{**cfg_dict, "size": tuple(cfg_dict["size"])})
     types = available_types(cfg.types)
-    out_dir, stem = Path(out), Path(src).stem
-    ref = _fit_size(Image.open(src), cfg.size)
+    out_dir, photo = Path(out), Path(src).stem
+    stem = _view_stem(photo, view)
+    ref = _view(Image.open(src), cfg.size, view, cfg, photo)
     atomic_write(out_dir / "refs" / f"{stem}.png", lambda t: Image.fromarray(ref).save(t, format="PNG"))
-    records = [{"path": f"refs/{stem}.png", "dist_type": "", "dist_level": 0, "chain": ""}]
+    records = [{"path": f"refs/{stem}.png", "dist_type": "", "dist_level": 0, "chain": "", "view": view}]
     images = [ref]
     plan = _jobs(stem, split, cfg, types)
     for k in range(cfg.chains):
@@ -151,17 +186,17 @@ def _photo_worker(src: str, out: str, split: str, cfg_dict: dict) -> str:
             img = distort(ref, t, lv, rng)
         else:
             img, steps = random_chain(ref, rng, max_len=3, levels=cfg.levels, types=types)
-        rel = f"images/{stem}/{name}.png"
+        rel = f"images/{photo}/{name}.png"
         atomic_write(out_dir / rel, lambda t, img=img: Image.fromarray(img).save(t, format="PNG"))
         chain = "+".join(f"{t}:{lv}" for t, lv in steps)
         records.append({"path": rel, "dist_type": steps[0][0] if len(steps) == 1 else "chain",
                         "dist_level": steps[0][1] if len(steps) == 1 else max(lv for _, lv in steps),
-                        "chain": chain if len(steps) > 1 else ""})
+                        "chain": chain if len(steps) > 1 else "", "view": view})
         images.append(img)
     metrics = _metrics_batched(ref, images, compute_metrics)
     lines = []
     for i, rec in enumerate(records):
-        rec.update({"group": stem, "split": split, **{m: float(v[i]) for m, v in metrics.items()}})
+        rec.update({"group": photo, "split": split, **{m: float(v[i]) for m, v in metrics.items()}})
         lines.append(json.dumps(rec))
     atomic_write_text(out_dir / "records" / f"{stem}.jsonl", "\n".join(lines) + "\n")
     return stem
@@ -212,23 +247,28 @@ def build_synthetic_set(pristine: Path, out: Path, cfg: SynthConfig | None = Non
     splits = photo_splits(stems, cfg)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "synth_config.json", json.dumps(asdict(cfg), indent=2))
-    todo = [p for p in photos if not (out / "records" / f"{p.stem}.jsonl").exists()]
-    report = SynthReport(out, skipped_photos=len(photos) - len(todo))
+    units = _units(photos, splits, cfg)  # (photo, view): test photos are scored whole, so view 0 only
+    todo = [(p, v) for p, v in units if not (out / "records" / f"{_view_stem(p.stem, v)}.jsonl").exists()]
+    report = SynthReport(out, skipped_photos=len(units) - len(todo))
     workers = cfg.workers or os.cpu_count() or 1
-    bar = tqdm(total=len(photos), initial=report.skipped_photos, desc="synthesising", unit="photo",
+    bar = tqdm(total=len(units), initial=report.skipped_photos, desc="synthesising", unit="view",
                disable=not show_progress, file=sys.stderr)
     if todo:
         import multiprocessing as mp
 
         with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=mp.get_context("spawn")) as pool:
-            futures = [pool.submit(_photo_worker, str(p), str(out), splits[p.stem], asdict(cfg)) for p in todo]
+            futures = [pool.submit(_photo_worker, str(p), str(out), splits[p.stem], asdict(cfg), v) for p, v in todo]
             for fut in as_completed(futures):
                 fut.result()
                 bar.update(1)
     bar.close()
     report.photos = {s: sum(1 for v in splits.values() if v == s) for s in ("train", "test")}
-    report.images, report.calibration = _write_manifest(out, stems)
+    report.images, report.calibration = _write_manifest(out, [_view_stem(p.stem, v) for p, v in units])
     return report
+
+
+def _units(photos: list[Path], splits: dict[str, str], cfg: SynthConfig) -> list[tuple[Path, int]]:
+    return [(p, v) for p in photos for v in range(cfg.views if splits[p.stem] == "train" else 1)]
 
 
 def _write_manifest(out: Path, stems: list[str]) -> tuple[int, dict]:
@@ -248,11 +288,12 @@ def _write_manifest(out: Path, stems: list[str]) -> tuple[int, dict]:
     calibration.save(out / "calibration.json")
     scores = weak_label(metrics, calibration)
     buf = io.StringIO()
-    cols = ["path", "score", "higher_is_better", "group", "dist_type", "dist_level", "split", "chain", *METRICS]
+    cols = ["path", "score", "higher_is_better", "group", "dist_type", "dist_level", "split", "chain", "view",
+            *METRICS]
     w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore")
     w.writeheader()
     for r, s in zip(records, scores, strict=True):
-        w.writerow({**r, "score": f"{float(s):.4f}", "higher_is_better": 1,
+        w.writerow({**r, "score": f"{float(s):.4f}", "higher_is_better": 1, "view": r.get("view", 0),
                     **{m: f"{r[m]:.6g}" for m in METRICS}})
     atomic_write_text(out / "manifest.csv", buf.getvalue())
     return len(records), calibration.to_dict()

@@ -30,7 +30,8 @@ def level_ordering_report(manifest: Manifest, scores: Sequence[float], split: st
 
     Args:
         manifest: from ``lpfiqa synth`` (dist_type, dist_level, group; level 0 = the clean photo).
-        scores: the model's score per manifest row (higher = better).
+        scores: the model's score per manifest row (higher = better); NaN for an image that could
+            not be scored (left out of every figure and counted in ``unscored``).
         split: only rows of this split (``None``: all rows).
 
     Returns:
@@ -44,9 +45,16 @@ def level_ordering_report(manifest: Manifest, scores: Sequence[float], split: st
         >>> r = level_ordering_report(Manifest(rows), [row.score for row in rows])
         >>> round(r["level_srcc_mean"], 6), r["clean_beats_level3plus"]
         (1.0, 1.0)
+        >>> s = [row.score for row in rows]
+        >>> s[1] = float("nan")  # one image could not be scored
+        >>> r = level_ordering_report(Manifest(rows), s)
+        >>> r["unscored"], r["label_n"], round(r["level_srcc_mean"], 6)
+        (1, 19, 1.0)
     """
     scores = np.asarray(scores, dtype=float)
     rows = [(i, r) for i, r in enumerate(manifest.rows) if split is None or r.split == split]
+    unscored = sum(1 for i, _ in rows if not np.isfinite(scores[i]))
+    rows = [(i, r) for i, r in rows if np.isfinite(scores[i])]  # failed images are counted, not guessed
     clean = {r.group: scores[i] for i, r in rows if (r.dist_level or 0) == 0}
     groups: dict[tuple[str, str], list[tuple[int, float]]] = defaultdict(list)
     label_pred, label_true = [], []
@@ -75,6 +83,7 @@ def level_ordering_report(manifest: Manifest, scores: Sequence[float], split: st
         "level_srcc_per_type": type_means,
         "level_srcc_per_type_min": min(type_means.values()) if type_means else float("nan"),
         "clean_beats_level3plus": float(np.mean(beats)) if beats else float("nan"),
+        "unscored": unscored,
     }
     if len(label_pred) >= 3:
         with warnings.catch_warnings():  # a failed logistic fit is reported in the figures, not shouted

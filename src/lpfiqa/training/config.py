@@ -34,6 +34,8 @@ class TrainConfig:
     threads: int = 0              # torch threads (0: leave torch's default)
     schedule: str = "parallel"    # "parallel" (LPF, one stage) or "two_stage" (aux tasks first, then DaQRN)
     stage1_fraction: float = 0.5  # two_stage: share of the epochs spent on the auxiliary tasks alone
+    groups_per_batch: int = 0     # >0: each batch draws its images from this many groups (photos), so most
+    #                               comparison pairs share content and differ only in distortion (0: random)
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 2:
@@ -42,6 +44,9 @@ class TrainConfig:
             raise ConfigError("val_fraction and test_fraction must be in [0, 1)")
         if self.schedule not in ("parallel", "two_stage"):
             raise ConfigError(f"`schedule` {self.schedule!r}: use 'parallel' or 'two_stage'")
+        if self.groups_per_batch < 0 or self.groups_per_batch > self.batch_size:
+            raise ConfigError(f"`groups_per_batch` {self.groups_per_batch}: use 0 (random batches) or 1.."
+                              f"{self.batch_size} (the batch size)")
         if self.window < 0:
             raise ConfigError(f"`window` {self.window} must be >= 0 (0 = whole token grid)")
 

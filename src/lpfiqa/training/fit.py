@@ -32,6 +32,7 @@ class FeatureSet:
     grids: list[torch.Tensor]
     y: np.ndarray
     names: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)  # content group (source photo) of each image, if known
 
     def __len__(self) -> int:
         return len(self.grids)
@@ -39,7 +40,8 @@ class FeatureSet:
     def subset(self, idx: np.ndarray | list[int]) -> FeatureSet:
         idx = list(np.asarray(idx, dtype=int))
         names = [self.names[i] for i in idx] if self.names else []
-        return FeatureSet([self.grids[i] for i in idx], self.y[idx], names)
+        groups = [self.groups[i] for i in idx] if self.groups else []
+        return FeatureSet([self.grids[i] for i in idx], self.y[idx], names, groups)
 
 
 @dataclass
@@ -61,6 +63,34 @@ class FitResult:
     history: list[dict[str, float]]
     best_epoch: int
     seconds: float
+
+
+def batch_order(groups: list[str], batch_size: int, groups_per_batch: int,
+                gen: torch.Generator) -> list[torch.Tensor]:
+    """Batches of image indices, each drawn from about ``groups_per_batch`` groups; every image once.
+
+    Each group's images are shuffled and cut into chunks of ``batch_size // groups_per_batch``;
+    the chunks are shuffled and dealt ``groups_per_batch`` to a batch. Pairs inside a chunk share
+    content, so their score gap is the effect of the distortion alone.
+
+    Example:
+        >>> g = ["a"] * 4 + ["b"] * 4
+        >>> batches = batch_order(g, 4, 2, torch.Generator().manual_seed(0))
+        >>> sorted(int(i) for b in batches for i in b) == list(range(8))
+        True
+    """
+    by_group: dict[str, list[int]] = {}
+    for i, name in enumerate(groups):
+        by_group.setdefault(name, []).append(i)
+    chunk = max(1, batch_size // groups_per_batch)
+    chunks = []
+    for members in by_group.values():
+        perm = torch.randperm(len(members), generator=gen)
+        shuffled = [members[int(k)] for k in perm]
+        chunks += [shuffled[k:k + chunk] for k in range(0, len(shuffled), chunk)]
+    chunks = [chunks[int(k)] for k in torch.randperm(len(chunks), generator=gen)]
+    return [torch.as_tensor([i for c in chunks[k:k + groups_per_batch] for i in c])
+            for k in range(0, len(chunks), groups_per_batch)]
 
 
 def _windows(grids: list[torch.Tensor], window: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -98,7 +128,7 @@ def _fit_token_stats(heads: LPFHeads, grids: list[torch.Tensor]) -> None:
     sq = torch.zeros_like(total)
     n = 0
     for g in grids:
-        t = g.reshape(g.shape[0], -1).double()
+        t = heads.transform(g.reshape(g.shape[0], -1).float()).double()
         total += t.sum(1)
         sq += (t * t).sum(1)
         n += t.shape[1]
@@ -150,7 +180,10 @@ def fit(cfg: LPFConfig, tcfg: TrainConfig, train: FeatureSet, val: FeatureSet | 
         opt.load_state_dict(resume.optimizer)
         best, best_epoch, best_srcc = resume.best, resume.best_epoch, resume.best_srcc
         history, start = list(resume.history), resume.epoch
+    grouped = tcfg.groups_per_batch > 0 and len(train.groups) == len(train)
     steps = max(1, math.ceil(len(train) / tcfg.batch_size))
+    if grouped:  # chunking by group leaves some batches short: count them once, for the lr schedule
+        steps = len(batch_order(train.groups, tcfg.batch_size, tcfg.groups_per_batch, torch.Generator()))
     t0 = time.perf_counter() - (history[-1]["seconds"] if history else 0.0)
     for epoch in range(start, tcfg.epochs):
         # All randomness of an epoch (order, windows, dropout) derives from (seed, epoch), so a
@@ -160,10 +193,13 @@ def fit(cfg: LPFConfig, tcfg: TrainConfig, train: FeatureSet, val: FeatureSet | 
         stage = _stage(tcfg, epoch)
         heads.train()
         heads.fen.requires_grad_(stage != "reg")  # two-stage: the FEN is frozen while DaQRN learns
-        order = torch.randperm(len(train), generator=gen)
+        if grouped:
+            batches = batch_order(train.groups, tcfg.batch_size, tcfg.groups_per_batch, gen)
+        else:
+            order = torch.randperm(len(train), generator=gen)
+            batches = [order[k:k + tcfg.batch_size] for k in range(0, len(train), tcfg.batch_size)]
         sums: dict[str, float] = {}
-        for step in range(steps):
-            idx = order[step * tcfg.batch_size:(step + 1) * tcfg.batch_size]
+        for step, idx in enumerate(batches):
             if len(idx) < 2:  # a lone leftover image has no pair to compare
                 continue
             tokens, mask = _windows([train.grids[i] for i in idx], tcfg.window, gen)

@@ -141,7 +141,8 @@ def train_run(manifest_path: Path, run_dir: Path, model_cfg: LPFConfig | None = 
     model_cfg.higher_is_better = directions.pop()
     model_cfg.encoder_weights = encoder_weights or "bundled"
     model_cfg.extra = {**model_cfg.extra, "manifest": str(manifest_path), "images": len(rows)}
-    data = FeatureSet(grids, np.asarray(model_cfg.to_unit(scores)), [str(r.path) for r in rows])
+    data = FeatureSet(grids, np.asarray(model_cfg.to_unit(scores)), [str(r.path) for r in rows],
+                      [r.group or str(r.path) for r in rows])
     parts = {s: data.subset(np.flatnonzero(splits == s)) for s in ("train", "val", "test")}
 
     run_dir.mkdir(parents=True, exist_ok=True)
