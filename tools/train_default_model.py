@@ -14,7 +14,7 @@ Usage (the settings of the bundled ``lpf-synth-v2``)::
     python tools/train_default_model.py --pristine ../shared/pristine --work data/default
 
 ``lpf-synth-v1`` was built with ``--name lpf-synth-v1 --views 1 --stages conv3_3,conv4_3,conv5_3
---token-transform none --epochs 16``.
+--token-transform none --epochs 16 --run run`` (views 1: its set had no zoomed crops).
 
 Re-running resumes: synthesis skips finished photos and features come from the cache.
 """
@@ -55,10 +55,10 @@ def main() -> None:
     p.add_argument("--views", type=int, default=2, help="scenes per training photo (whole photo + zoomed crops)")
     p.add_argument("--stages", default="conv3_3,conv4_3", help="VGG16 stages pooled into tokens")
     p.add_argument("--token-transform", default="log1p", choices=["none", "log1p"])
-    p.add_argument("--epochs", type=int, default=16)
+    p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--name", default="lpf-synth-v2", help="model name = folder under src/lpfiqa/weights/")
-    p.add_argument("--run", default="run", help="run folder name under --work")
+    p.add_argument("--run", default=None, help="run folder name under --work (default: the model name)")
     p.add_argument("--no-install", action="store_true", help="do not copy into the package")
     args = p.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
@@ -74,7 +74,7 @@ def main() -> None:
     mcfg = LPFConfig(stages=tuple(args.stages.split(",")), token_transform=args.token_transform,
                      score_name="weak label (0-100, full-reference consensus)", extra={"name": args.name})
     tcfg = TrainConfig(epochs=args.epochs, batch_size=32, seed=args.seed, val_fraction=0.15)
-    run_dir = args.work / args.run
+    run_dir = args.work / (args.run or args.name)
     resume = (run_dir / "checkpoint.safetensors").exists()
     report = train_run(manifest_path, run_dir, mcfg, tcfg, resume=resume)
     print(f"features {report.seconds_features:.0f}s, training {report.seconds_train:.0f}s, "
