@@ -132,6 +132,28 @@ class CpuMeter:
                 "contended": self.other_cores > CONTENDED}
 
 
+def add_timing_args(ap, out: str, child: bool = True) -> None:
+    """The flags every timing script shares: --wait-quiet, --out and (for fresh-process runs) --child."""
+    import argparse
+
+    ap.add_argument("--wait-quiet", type=float, default=0.0, metavar="S",
+                    help="before each timed round wait up to S seconds for a quiet second (shared machines)")
+    ap.add_argument("--out", default=out)
+    if child:
+        ap.add_argument("--child", help=argparse.SUPPRESS)
+
+
+def apply_timing_args(args, child: Callable[[dict], object] | None = None) -> bool:
+    """Set the quiet-wait from --wait-quiet; in a --child process, run ``child`` on its JSON spec,
+    print the result as JSON and return True (the caller then returns)."""
+    global WAIT_QUIET_S
+    WAIT_QUIET_S = args.wait_quiet
+    if child is not None and getattr(args, "child", None):
+        print(json.dumps(child(json.loads(args.child))))
+        return True
+    return False
+
+
 def summarize(times: list[float]) -> dict:
     return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times),
             "runs": len(times), "all_s": [round(t, 4) for t in times]}
@@ -269,10 +291,8 @@ def first_views(manifest: Path, max_view: int) -> Path:
     w = csv.DictWriter(buf, fieldnames=list(rows[0]))
     w.writeheader()
     w.writerows(keep)
-    out = manifest.with_name(f"{manifest.stem}.view{max_view}.csv")
-    fd, tmp = tempfile.mkstemp(dir=manifest.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(buf.getvalue())
-    os.replace(tmp, out)
+    from lpfiqa.utils import atomic_write_text
+
+    out = atomic_write_text(manifest.with_name(f"{manifest.stem}.view{max_view}.csv"), buf.getvalue())
     log(f"{manifest.name}: {len(keep)} of {len(rows)} images are views <= {max_view} -> {out.name}")
     return out

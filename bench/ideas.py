@@ -30,9 +30,18 @@ import sys
 import tempfile
 from pathlib import Path
 
-import _common
 import torch
-from _common import bare_vgg16, header, interleaved, log, make_image, set_threads, write_json
+from _common import (
+    add_timing_args,
+    apply_timing_args,
+    bare_vgg16,
+    header,
+    interleaved,
+    log,
+    make_image,
+    set_threads,
+    write_json,
+)
 
 
 def qmodel(fast_conv: bool = True):
@@ -146,14 +155,9 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="1 warm-up + 3 rounds (default 2 + 7)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--only", nargs="+", help="run only these experiments")
-    ap.add_argument("--wait-quiet", type=float, default=0.0, metavar="S",
-                    help="before each timed round wait up to S seconds for a quiet second (shared machines)")
-    ap.add_argument("--out", default="ideas.json")
-    ap.add_argument("--child", help=argparse.SUPPRESS)
+    add_timing_args(ap, "ideas.json")
     args = ap.parse_args()
-    _common.WAIT_QUIET_S = args.wait_quiet
-    if args.child:
-        print(json.dumps(child(json.loads(args.child))))
+    if apply_timing_args(args, child):
         return
     set_threads(args.threads)
     warmup, runs = (1, 3) if args.quick else (2, 7)

@@ -29,9 +29,20 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import _common
 import torch
-from _common import ROOT, CpuMeter, bare_vgg16, header, interleaved, log, make_image, set_threads, write_json
+from _common import (
+    ROOT,
+    CpuMeter,
+    add_timing_args,
+    apply_timing_args,
+    bare_vgg16,
+    header,
+    interleaved,
+    log,
+    make_image,
+    set_threads,
+    write_json,
+)
 
 SIZES = [(384, 512), (768, 1024)]  # (height, width), as the shared bench
 FULL = ["dbcnn", "hyperiqa", "musiq", "maniqa", "topiq_nr", "cnniqa", "paq2piq", "nima"]
@@ -146,11 +157,9 @@ def main() -> None:
     ap.add_argument("--peers-dir", default=os.environ.get("PEERS_DIR", str(ROOT.parent / "shared" / "peers")))
     ap.add_argument("--skip-peers", action="store_true", help="LPF side only")
     ap.add_argument("--timeout", type=float, default=4 * 3600, help="seconds for the peers run")
-    ap.add_argument("--wait-quiet", type=float, default=0.0, metavar="S",
-                    help="before each timed round wait up to S seconds for a quiet second (shared machines)")
-    ap.add_argument("--out", default="peers_speed.json")
+    add_timing_args(ap, "peers_speed.json", child=False)
     args = ap.parse_args()
-    _common.WAIT_QUIET_S = args.wait_quiet
+    apply_timing_args(args)
     models = args.models or (QUICK if args.quick else FULL)
     set_threads(2)  # the shared bench's protocol
     result = {**header("bench/peers_speed.py", args), "models": models, "protocol":

@@ -31,10 +31,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import _common
 import torch
 from _common import (
     CpuMeter,
+    add_timing_args,
+    apply_timing_args,
     bare_vgg16,
     header,
     interleaved,
@@ -147,14 +148,9 @@ def main() -> None:
     ap.add_argument("--huge", help="huge image WIDTHxHEIGHT for the tiled path (default 6000x4000, quick "
                                    "3000x2000); 'none' skips it")
     ap.add_argument("--no-memory", action="store_true", help="skip the fresh-subprocess peak-RSS runs")
-    ap.add_argument("--wait-quiet", type=float, default=0.0, metavar="S",
-                    help="before each timed round wait up to S seconds for a quiet second (shared machines)")
-    ap.add_argument("--out", default="speed.json")
-    ap.add_argument("--child", help=argparse.SUPPRESS)
+    add_timing_args(ap, "speed.json")
     args = ap.parse_args()
-    _common.WAIT_QUIET_S = args.wait_quiet
-    if args.child:
-        print(json.dumps(child(json.loads(args.child))))
+    if apply_timing_args(args, child):
         return
     warmup = args.warmup if args.warmup is not None else (1 if args.quick else 2)
     runs = args.runs or (3 if args.quick else 7)

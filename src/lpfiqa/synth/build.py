@@ -111,13 +111,18 @@ def _rng(seed: int, *parts: object) -> np.random.Generator:
     return np.random.default_rng(int.from_bytes(digest[:8], "little"))
 
 
-def _fit_size(img: Image.Image, size: tuple[int, int]) -> np.ndarray:
-    """Resize (Lanczos) to cover ``size`` keeping the aspect ratio, then centre-crop to it."""
+def _fit_size(img: Image.Image, size: tuple[int, int], zoom: float = 1.0,
+              rng: np.random.Generator | None = None) -> np.ndarray:
+    """Resize (Lanczos) to ``zoom`` times what covers ``size`` keeping the aspect ratio, then crop
+    ``size`` from it: at the centre, or at a random place when ``rng`` is given."""
     w, h = size
-    s = max(w / img.width, h / img.height)
+    s = zoom * max(w / img.width, h / img.height)
     nw, nh = max(w, round(img.width * s)), max(h, round(img.height * s))
     img = img.convert("RGB").resize((nw, nh), Image.LANCZOS)
-    left, top = (nw - w) // 2, (nh - h) // 2
+    if rng is None:
+        left, top = (nw - w) // 2, (nh - h) // 2
+    else:
+        left, top = int(rng.integers(0, nw - w + 1)), int(rng.integers(0, nh - h + 1))
     return np.array(img.crop((left, top, left + w, top + h)))  # writable: torch.from_numpy needs it
 
 
@@ -134,13 +139,7 @@ def _view(img: Image.Image, size: tuple[int, int], view: int, cfg: SynthConfig, 
     if view == 0:
         return _fit_size(img, size)
     rng = _rng(cfg.seed, stem, "view", view)
-    w, h = size
-    zoom = float(rng.uniform(*cfg.zoom))
-    s = zoom * max(w / img.width, h / img.height)
-    nw, nh = max(w, round(img.width * s)), max(h, round(img.height * s))
-    big = img.convert("RGB").resize((nw, nh), Image.LANCZOS)
-    left, top = int(rng.integers(0, nw - w + 1)), int(rng.integers(0, nh - h + 1))
-    return np.array(big.crop((left, top, left + w, top + h)))
+    return _fit_size(img, size, float(rng.uniform(*cfg.zoom)), rng)
 
 
 def _view_stem(stem: str, view: int) -> str:
