@@ -96,7 +96,7 @@ def write_json(name: str, data: dict) -> Path:
     fd, tmp = tempfile.mkstemp(dir=RESULTS, prefix=f".{name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2)
+            json.dump(data, f, indent=2, default=str)  # Paths in args, numpy scalars
             f.write("\n")
         os.replace(tmp, path)
     except BaseException:
@@ -272,27 +272,31 @@ def parse_size(s: str) -> tuple[int, int]:
     return int(w), int(h)
 
 
-def first_views(manifest: Path, max_view: int) -> Path:
-    """The manifest restricted to content views <= ``max_view`` (``lpfiqa synth --views``).
+def subset_manifest(manifest: Path, max_view: int, split: str | None = None) -> Path:
+    """The manifest restricted to content views <= ``max_view`` (``lpfiqa synth --views``) and,
+    given ``split``, to the photos of that split (e.g. ``train``: never the default model's
+    held-out photos, for decisions about the default).
 
     View 0 is the whole photo; the extra zoomed views multiply training time, and the
     method comparisons only need every method to see the same images. Written next to the
-    manifest (its relative paths stay valid), atomically; the manifest itself if it has no views.
+    manifest (its relative paths stay valid), atomically; the manifest itself if nothing is left out.
     """
     import csv
     import io
 
     with open(manifest, newline="") as f:
         rows = list(csv.DictReader(f))
-    if not rows or "view" not in rows[0] or all(int(r["view"] or 0) <= max_view for r in rows):
+    keep = [r for r in rows if int(r.get("view") or 0) <= max_view and (split is None or r.get("split") == split)]
+    if len(keep) == len(rows):
         return manifest
-    keep = [r for r in rows if int(r["view"] or 0) <= max_view]
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(rows[0]))
     w.writeheader()
     w.writerows(keep)
     from lpfiqa.utils import atomic_write_text
 
-    out = atomic_write_text(manifest.with_name(f"{manifest.stem}.view{max_view}.csv"), buf.getvalue())
-    log(f"{manifest.name}: {len(keep)} of {len(rows)} images are views <= {max_view} -> {out.name}")
+    name = f"{manifest.stem}.view{max_view}{'.' + split if split else ''}.csv"
+    out = atomic_write_text(manifest.with_name(name), buf.getvalue())
+    log(f"{manifest.name}: {len(keep)} of {len(rows)} images (views <= {max_view}"
+        f"{', split ' + split if split else ''}) -> {out.name}")
     return out

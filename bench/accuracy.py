@@ -6,14 +6,18 @@ from one extraction of the VGG16 token grids. Writes bench/results/accuracy.json
 protocol's Markdown/PNG report under bench/results/accuracy/.
 
 Usage:
-    python bench/accuracy.py --manifest data/default/synth/manifest.csv            # 10 splits
-    python bench/accuracy.py --manifest data/default/synth/manifest.csv --quick    # 2 splits, fewer methods
+    python bench/accuracy.py                  # 10 splits, every baseline and the issue's ablations
+    python bench/accuracy.py --quick          # 2 splits, fewer methods
+    python bench/accuracy.py --extras         # also the variants kept for the record (first design, ...)
+    # a decision about the default, on the default model's training photos only:
+    python bench/accuracy.py --photos train --only LPF --only "LPF w/o category task" --name decide_category
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from dataclasses import replace
@@ -23,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _common import first_views, header  # noqa: E402
+from _common import header, subset_manifest  # noqa: E402
 from methods import BilinearHead, BrisqueSVR, GAPRegressor, HyperHead, NIQEMethod, StageSubset  # noqa: E402
 
 from lpfiqa.backbones import STAGES  # noqa: E402
@@ -50,7 +54,7 @@ def _channels(stages: tuple[str, ...]) -> slice:
     return slice(lo, hi)
 
 
-def methods(tcfg: TrainConfig, quick: bool) -> list:
+def methods(tcfg: TrainConfig, quick: bool, extras: bool = False) -> list:
     base = LPFConfig()
 
     def lpf(name: str, train: TrainConfig | None = None, **kw) -> StageSubset:
@@ -58,20 +62,25 @@ def methods(tcfg: TrainConfig, quick: bool) -> list:
         return StageSubset(LPFMethod(cfg, train or tcfg, name), _channels(cfg.stages), name)
 
     paper = {"stages": ALL_STAGES, "token_transform": "none"}  # the issue's starting point
-    out = [
-        lpf("LPF"),
-        lpf("LPF w/o category task", use_category=False),
-        lpf("LPF w/o comparison task", use_comparison=False),
-        lpf("LPF w/o both auxiliary tasks", use_category=False, use_comparison=False),
-        lpf("LPF w/o weight stream (mean of scores)", use_weight_stream=False),
-    ]
-    if any(getattr(base, k) != v for k, v in paper.items()):
-        out.append(lpf("LPF as first specified (conv3_3..conv5_3, raw tokens)", **paper))
+    # The four combinations of the auxiliary tasks, named after what they drop from the paper's
+    # design; the default's combination is the row "LPF".
+    aux = {(True, True): "LPF with both auxiliary tasks (as in the paper)", (False, True): "LPF w/o category task",
+           (True, False): "LPF w/o comparison task", (False, False): "LPF w/o both auxiliary tasks"}
+    out = [lpf("LPF")]
+    out += [lpf(name, use_category=cat, use_comparison=cmp) for (cat, cmp), name in aux.items()
+            if (cat, cmp) != (base.use_category, base.use_comparison)]
+    out.append(lpf("LPF w/o weight stream (mean of scores)", use_weight_stream=False))
     if not quick:
         out += [lpf("LPF, one stage (conv4_3)", stages=("conv4_3",)),
-                lpf("LPF K=2", num_classes=2), lpf("LPF K=8", num_classes=8),
-                lpf("LPF latent 128", latent_dim=128), lpf("LPF latent 512", latent_dim=512),
-                lpf("LPF grouped batches (4 photos per batch)", replace(tcfg, groups_per_batch=4))]
+                *[lpf(f"LPF{'' if base.use_category else ' + category task'} K={k}", num_classes=k, use_category=True)
+                  for k in (2, 8)],
+                lpf("LPF latent 128", latent_dim=128), lpf("LPF latent 512", latent_dim=512)]
+    if extras:  # settings tried and not adopted, kept re-runnable
+        if any(getattr(base, k) != v for k, v in paper.items()):
+            out.append(lpf("LPF as first specified (conv3_3..conv5_3, raw tokens)", **paper))
+        out += [lpf("LPF grouped batches (4 photos per batch)", replace(tcfg, groups_per_batch=4)),
+                lpf("LPF + within-photo ranking (4 photos per batch)",
+                    replace(tcfg, groups_per_batch=4, lambda_rank=1.0))]
     out += [GAPRegressor("ridge"), BrisqueSVR(), BilinearHead(epochs=tcfg.epochs, window=tcfg.window)]
     if not quick:
         out += [GAPRegressor("svr"), NIQEMethod(), HyperHead(epochs=tcfg.epochs, window=tcfg.window)]
@@ -88,33 +97,48 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quick", action="store_true",
                    help="2 splits, 4 epochs, the auxiliary-task/stream ablations and 3 baselines only")
+    p.add_argument("--photos", choices=["all", "train"], default="all",
+                   help="train: only the default model's training photos (for decisions about the default)")
+    p.add_argument("--extras", action="store_true", help="also the variants tried and not adopted")
+    p.add_argument("--only", action="append", default=[], metavar="METHOD",
+                   help="run only this method (repeatable; the table's row names)")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                   help="fits at once, each in a forked 1-thread process (same results as 1; default: the cores)")
+    p.add_argument("--name", default="accuracy", help="results: bench/results/<name>.json and <name>/")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = p.parse_args()
     n_splits, epochs = (2, 4) if args.quick else (args.splits, args.epochs)
     tcfg = TrainConfig(epochs=epochs, batch_size=32)
     t0 = time.perf_counter()
-    data = load_set(first_views(args.manifest, args.max_view), feature_cache(LPFConfig(stages=ALL_STAGES)))
-    ms = methods(tcfg, args.quick)
+    ms = methods(tcfg, args.quick, args.extras)
+    if args.only:
+        names = [m.name for m in methods(tcfg, False, True)]
+        unknown = [n for n in args.only if n not in names]
+        if unknown:
+            sys.exit(f"--only: unknown method(s) {unknown}; choose among {names}")
+        ms = [m for m in methods(tcfg, False, True) if m.name in args.only]
+    manifest = subset_manifest(args.manifest, args.max_view, "train" if args.photos == "train" else None)
+    data = load_set(manifest, feature_cache(LPFConfig(stages=ALL_STAGES)))
     result = run_within(data.features, data.groups, ms, n_splits=n_splits, seed=args.seed, scale=data.scale,
-                        name="synthetic (by photo)")
+                        name="synthetic (by photo)", workers=args.workers)
     result.timing.update({"features_seconds": data.seconds, "images": len(data.rows),  # keys the report reads
                           "cache_hits": data.cache_hits, "cache_misses": data.cache_misses})
-    result.save(args.out / "accuracy")
+    result.save(args.out / args.name)
     rows = result.summary()
-    lpf = next(r for r in rows if r["method"] == "LPF")
+    lpf = next((r for r in rows if r["method"] == "LPF"), rows[0])
     baselines = [r for r in rows if not r["method"].startswith("LPF")]
     med = lambda r, k: r["metrics"][k]["median"]  # noqa: E731
     margin = {r["method"]: {"srcc": med(lpf, "srcc") - med(r, "srcc"), "plcc": med(lpf, "plcc") - med(r, "plcc")}
               for r in baselines}
     out = {**header("bench/accuracy.py", args), "splits": n_splits, "epochs": epochs,
-           "images": len(data.rows), "summary": rows, "lpf_margin_over_baselines": margin,
+           "images": len(data.rows), "photos": args.photos, "summary": rows, "lpf_margin_over_baselines": margin,
            "target_margin": 0.03, "seconds": time.perf_counter() - t0}
-    atomic_write_text(args.out / "accuracy.json", json.dumps(out, indent=2, default=str))
+    atomic_write_text(args.out / f"{args.name}.json", json.dumps(out, indent=2, default=str))
     print(result.to_markdown())
     for name, m in margin.items():
         ok = m["srcc"] >= 0.03 and m["plcc"] >= 0.03
         print(f"LPF - {name}: SRCC {m['srcc']:+.3f}, PLCC {m['plcc']:+.3f} ({'meets' if ok else 'misses'} +0.03)")
-    print(f"wrote {args.out / 'accuracy.json'} in {out['seconds']:.0f}s")
+    print(f"wrote {args.out / args.name}.json in {out['seconds']:.0f}s")
 
 
 if __name__ == "__main__":

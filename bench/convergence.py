@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _common import first_views, header  # noqa: E402
+from _common import header, subset_manifest  # noqa: E402
 
 from lpfiqa.models import LPFConfig  # noqa: E402
 from lpfiqa.protocol.data import feature_cache, load_set  # noqa: E402
@@ -55,7 +55,7 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = p.parse_args()
     seeds, epochs = (2, 8) if args.quick else (args.seeds, args.epochs)
-    data = load_set(first_views(args.manifest, args.max_view), feature_cache())
+    data = load_set(subset_manifest(args.manifest, args.max_view), feature_cache())
     splits = make_splits(data.groups, seeds, seed=0)
     runs: dict[str, list[dict]] = {s: [] for s in SCHEDULES}
     for k, part in enumerate(splits):

@@ -54,6 +54,21 @@ class BrisqueSVR(Method):
     def __init__(self) -> None:
         self._features: dict[str, np.ndarray] = {}
 
+    def prepare(self, data: FeatureSet) -> None:
+        """All images' features once, before the splits (and before any worker process forks),
+        computed on every core (numpy only, so forked processes are safe)."""
+        import multiprocessing
+        import os
+
+        from tqdm import tqdm
+
+        todo = [n for n in data.names if n not in self._features]
+        with multiprocessing.get_context("fork").Pool(os.cpu_count() or 1) as pool:
+            feats = pool.imap(brisque_features, todo, chunksize=8)
+            for n, f in zip(todo, tqdm(feats, total=len(todo), desc="BRISQUE features", unit="img",
+                                       file=sys.stderr, mininterval=10), strict=True):
+                self._features[n] = f
+
     def _x(self, part: FeatureSet) -> np.ndarray:
         for n in part.names:
             if n not in self._features:
@@ -210,6 +225,9 @@ class StageSubset(Method):
 
     def _cut(self, part: FeatureSet) -> FeatureSet:
         return FeatureSet([g[self.channels] for g in part.grids], part.y, part.names, part.groups)
+
+    def prepare(self, data):
+        self.method.prepare(self._cut(data))
 
     def fit_predict(self, train, val, test, *, seed=0):
         return self.method.fit_predict(self._cut(train), self._cut(val), self._cut(test), seed=seed)

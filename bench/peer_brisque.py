@@ -63,6 +63,7 @@ def main() -> None:
     p.add_argument("--manifest", type=Path, required=True)
     p.add_argument("--split", default="test", help="rows of this split ('' for all)")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "peer_brisque_scores.csv")
+    p.add_argument("--fresh", action="store_true", help="re-score every image (default: keep the scores in --out)")
     args = p.parse_args()
     try:
         _shim_skimage()
@@ -73,9 +74,16 @@ def main() -> None:
     with open(args.manifest, newline="") as f:
         rows = [r for r in csv.DictReader(f) if not args.split or r.get("split") == args.split]
     base = args.manifest.parent
-    out, failed, t0 = [], 0, time.perf_counter()
+    # The peer is slow (~1 s per image) and its scores never change with our code: keep what a
+    # previous run wrote (failures are retried), save every 50 images, so a killed run loses little.
+    done = {} if args.fresh else _previous(args.out)
+    out, failed, reused, t0 = [], 0, 0, time.perf_counter()
     for k, r in enumerate(rows, 1):
         path = Path(r["path"]) if Path(r["path"]).is_absolute() else base / r["path"]
+        if done.get(r["path"]):
+            out.append({"path": r["path"], "score": done[r["path"]], "error": ""})
+            reused += 1
+            continue
         try:
             with Image.open(path) as im:
                 s = float(brisque.score(im.convert("RGB")))
@@ -83,19 +91,35 @@ def main() -> None:
         except Exception as exc:  # one bad image is recorded, the batch goes on
             failed += 1
             out.append({"path": r["path"], "score": "", "error": f"{type(exc).__name__}: {exc}"})
-        if k % 50 == 0 or k == len(rows):
+        if (len(out) - reused) % 50 == 0:
+            _write(args.out, out)
             print(f"[{time.strftime('%H:%M:%S')}] {k}/{len(rows)} images, {time.perf_counter() - t0:.0f}s",
                   file=sys.stderr, flush=True)
+    _write(args.out, out)
+    print(f"{len(rows)} images ({reused} kept from {args.out.name}, {failed} failed) in "
+          f"{time.perf_counter() - t0:.0f}s -> {args.out}")
+
+
+def _previous(path: Path) -> dict[str, str]:
+    """path -> score of the images a previous run scored (empty if there is no readable file)."""
+    try:
+        with open(path, newline="") as f:
+            return {r["path"]: r["score"] for r in csv.DictReader(f) if r.get("score")}
+    except (OSError, KeyError, csv.Error):
+        return {}
+
+
+def _write(path: Path, rows: list[dict]) -> None:
+    """The CSV, atomically (temp file + rename): lpfiqa is not installed in this environment."""
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=["path", "score", "error"])
     w.writeheader()
-    w.writerows(out)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=args.out.parent, suffix=".tmp")
+    w.writerows(rows)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     with os.fdopen(fd, "w") as f:
         f.write(buf.getvalue())
-    os.replace(tmp, args.out)
-    print(f"{len(rows)} images ({failed} failed) in {time.perf_counter() - t0:.0f}s -> {args.out}")
+    os.replace(tmp, path)
 
 
 if __name__ == "__main__":

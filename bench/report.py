@@ -70,6 +70,83 @@ Per-split figures, box plots and pooled predictions: `bench/results/accuracy/`.
 """
 
 
+def decision(d: dict) -> str:
+    """A restricted accuracy run (e.g. ``--photos train --only ...``) that decided a default."""
+    # Row names are relative to the default of the day; the tasks each row trained say what it was.
+    path = RESULTS / "decide_category" / "results.json"
+    full = json.loads(path.read_text()) if path.exists() else {"methods": [], "records": []}
+    flags = {m["name"]: m.get("model", {}) for m in full["methods"]}
+    per_split: dict[str, dict[int, float]] = {}
+    for r in full["records"]:
+        per_split.setdefault(r["method"], {})[r["split"]] = r["metrics"]["srcc"]
+    paper = next((n for n, m in flags.items() if m.get("use_category") and m.get("use_comparison")), None)
+
+    def wins(name: str) -> str:
+        """Splits in which the row's test SRCC beats the row with both tasks (same split, paired)."""
+        if paper is None or name == paper or name not in per_split:
+            return "-"
+        ref = per_split[paper]
+        return f"{sum(per_split[name][k] > ref[k] for k in ref)} of {len(ref)}"
+
+    def tasks(name: str) -> str:
+        m = flags.get(name)
+        if not m:
+            return "?"
+        on = [t for t, k in (("category", "use_category"), ("comparison", "use_comparison")) if m.get(k)]
+        return " + ".join(on) or "none"
+
+    rows = "\n".join(f"| {r['method']} | {tasks(r['method'])} | {wins(r['method'])} | "
+                     + " | ".join(f"{r['metrics'][k]['median']:.3f} ({r['metrics'][k]['iqr']:.3f})"
+                                  for k in ("srcc", "plcc")) + f" | {r['splits']} |"
+                     for r in d["summary"])
+    return f"""{_info_line(d)}
+
+{d['images']} images of the default model's **training photos only** (its held-out photos never enter a
+decision about the default), {d['splits']} random splits by photo, {d['epochs']} epochs per fit. Median (IQR).
+
+| method (as named in that run) | auxiliary tasks trained | beats both tasks (paired, SRCC) | SRCC | PLCC | splits |
+| --- | --- | --- | --- | --- | --- |
+{rows}
+"""
+
+
+def content_curve(d: dict) -> str:
+    names = {"label_srcc": "SRCC with labels", "label_plcc": "PLCC with labels",
+             "level_srcc_mean": "level ordering", "clean_beats_level3plus": "clean beats L>=3"}
+    rows = "\n".join(f"| {m['photos']} | " + " | ".join(f"{m[k]:.3f}" for k in names) + " |" for m in d["medians"])
+    trend = "\n".join(f"| {names[k]} | {t['slope_per_doubling']:+.3f} | {t['floor']} | "
+                       f"{t['photos_to_floor_extrapolated']:,.0f} |" for k, t in d["trend"].items())
+    return f"""{_info_line(d)}
+
+The default recipe ({d['epochs']} epochs, validation photos carved from each subset) trained on random subsets of
+the training photos, scored on the same {d['test_images']} images of {d['test_photos']} held-out photos; median of
+{d['repeats']} subsets per size (one for the full set).
+
+| training photos | {' | '.join(names.values())} |
+| --- | --- | --- | --- | --- |
+{rows}
+
+| figure | change per doubling of the photos | floor | photos where the line meets the floor (extrapolated) |
+| --- | --- | --- | --- |
+{trend}
+
+The last column extends a straight line in log2(photos) through four points: an order of magnitude, not a
+measurement.
+"""
+
+
+def run_all_timing(d: dict) -> str:
+    rows = "\n".join(f"| `{s['command']}` | {s['seconds']:.0f} | {'ok' if s['ok'] else 'FAILED'} |" for s in d["steps"])
+    return f"""*{d['date']} · {d.get('mode', '')}*
+
+| step | seconds | result |
+| --- | --- | --- |
+{rows}
+
+Total: {d['seconds'] / 60:.0f} min.
+"""
+
+
 def convergence(d: dict) -> str:
     s = d["summary"]
     rows = "\n".join(f"| {k} | {v['final_median']:.4f} | {v['epochs_to_95_median']:.0f} | {v['seconds_to_95_median']:.0f} |"
@@ -213,9 +290,14 @@ def main() -> None:
                                 ("speed", "Speed and memory", speed),
                                 ("speed_huge", "Huge image through the tiled path", speed),
                                 ("peers_speed", "Speed against the peers (pyiqa, random weights)", peers),
-                                ("synth_speed", "Synthetic distortions: seconds per image", synth_speed)):
+                                ("synth_speed", "Synthetic distortions: seconds per image", synth_speed),
+                                ("content_curve", "Held-out figures against the number of training photos",
+                                 content_curve),
+                                ("decide_category", "Decision: the category task, on training photos only",
+                                 decision),
+                                ("run_all", "How long `make bench` took", run_all_timing)):
         d = load(name)
-        script = "speed" if name == "speed_huge" else name
+        script = {"speed_huge": "speed", "decide_category": "accuracy", "run_all": "run_all"}.get(name, name)
         parts.append(f"## {title}\n\n{render(d)}" if d else f"## {title}\n\nNot run yet (`bench/{script}.py`).\n")
     DOC.parent.mkdir(exist_ok=True)
     atomic_write_text(DOC, "\n".join(parts))

@@ -1,8 +1,10 @@
 """Run every benchmark in order, then regenerate docs/BENCHMARKS.md from bench/results/*.json.
 
 Usage:
-    python bench/run_all.py            # full: 10 splits, all ablations (about 2.5 hours on 2 cores)
-    python bench/run_all.py --quick    # minutes: 3 splits, fewer ablations, short timings
+    python bench/run_all.py            # full: 10 splits, all ablations (see docs/BENCHMARKS.md for how long)
+    python bench/run_all.py --quick    # minutes: 2 splits, fewer ablations, short timings
+    python bench/run_all.py --studies  # also the studies behind the default model (content curve,
+                                       # category-task decision on training photos): ~30 min more
     python bench/run_all.py --report   # only regenerate docs/BENCHMARKS.md
 
 The accuracy and convergence benchmarks need the synthetic set of the default model
@@ -18,10 +20,20 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _common import write_json  # noqa: E402
+
 MANIFEST = ROOT / "data" / "default" / "synth" / "manifest.csv"
 
 
-def steps(quick: bool) -> list[list[str]]:
+STUDIES = [["bench/content_curve.py"],
+           ["bench/accuracy.py", "--photos", "train", "--name", "decide_category", "--only", "LPF",
+            "--only", "LPF with both auxiliary tasks (as in the paper)", "--only", "LPF w/o comparison task",
+            "--only", "LPF w/o both auxiliary tasks"]]
+
+
+def steps(quick: bool, studies: bool = False) -> list[list[str]]:
     q = ["--quick"] if quick else []
     out = [["bench/complexity.py", *q], ["bench/speed.py", *q],
            ["bench/synth_speed.py", "--runs", "1" if quick else "3"]]
@@ -38,6 +50,8 @@ def steps(quick: bool) -> list[list[str]]:
             out += [[str(peers), "bench/peer_brisque.py", "--manifest", str(MANIFEST), "--out", scores],
                     ["bench/synthetic_eval.py", "--manifest", str(MANIFEST), "--scores", scores, "--lower-is-better",
                      "--out", "bench/results/peer_brisque.json"]]
+        if studies:
+            out += STUDIES
     else:
         print(f"note: {MANIFEST} is missing; run tools/train_default_model.py for the accuracy benchmarks")
     return out
@@ -46,11 +60,12 @@ def steps(quick: bool) -> list[list[str]]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--studies", action="store_true", help="also the studies behind the default model (~30 min)")
     p.add_argument("--report", action="store_true", help="only regenerate docs/BENCHMARKS.md")
     args = p.parse_args()
-    failed = []
+    failed, done, start = [], [], time.perf_counter()
     if not args.report:
-        for cmd in steps(args.quick):
+        for cmd in steps(args.quick, args.studies):
             t0 = time.perf_counter()
             print(f"\n=== {' '.join(cmd)}", flush=True)
             argv = cmd if cmd[0].endswith("python") else [sys.executable, *cmd]
@@ -58,6 +73,11 @@ def main() -> None:
             print(f"=== {cmd[0]}: {'ok' if rc == 0 else f'FAILED ({rc})'} in {time.perf_counter() - t0:.0f}s")
             if rc:
                 failed.append(cmd[0])
+            command = " ".join(Path(c).name if c.endswith("python") else c.replace(str(ROOT) + "/", "") for c in cmd)
+            done.append({"command": command, "seconds": time.perf_counter() - t0, "ok": rc == 0})
+        # how long the whole run took, for docs/BENCHMARKS.md (the issue asks for "well under an hour")
+        write_json("run_all.json", {"date": time.strftime("%Y-%m-%d %H:%M"), "mode": "quick" if args.quick else "full",
+                                    "steps": done, "seconds": time.perf_counter() - start})
     subprocess.run([sys.executable, "bench/report.py"], cwd=ROOT, check=True)
     if failed:
         sys.exit(f"failed: {', '.join(failed)}")

@@ -9,7 +9,7 @@ It also evaluates scores made elsewhere (``--scores CSV`` with ``path,score``, e
 out-of-the-box peer from bench/peer_brisque.py) with exactly the same figures.
 
 Usage:
-    python bench/synthetic_eval.py --manifest data/default/synth/manifest.csv [--model lpf-synth-v2]
+    python bench/synthetic_eval.py --manifest data/default/synth/manifest.csv [--model lpf-synth-v3]
         [--split test] [--out bench/results/synthetic_eval.json]
     python bench/synthetic_eval.py --manifest ... --scores peer.csv [--lower-is-better] --out peer.json
 """
@@ -37,7 +37,7 @@ from lpfiqa.utils import atomic_write_text  # noqa: E402
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--manifest", type=Path, required=True)
-    p.add_argument("--model", default="lpf-synth-v2")
+    p.add_argument("--model", default="lpf-synth-v3")
     p.add_argument("--scores", type=Path, default=None, help="CSV path,score made elsewhere: evaluate it instead")
     p.add_argument("--lower-is-better", action="store_true", help="the --scores CSV falls with quality")
     p.add_argument("--split", default="test", help="rows of this split ('' for all)")

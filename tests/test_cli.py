@@ -87,9 +87,12 @@ def test_score_bad_inputs_are_one_line_errors(model_dir, images, tmp_path) -> No
 def test_train_then_score_end_to_end(graded_set, tmp_path) -> None:
     run = tmp_path / "run"
     res = CliRunner().invoke(cli, ["train", str(graded_set), "-o", str(run), "--epochs", "2", "--batch-size", "8",
-                                   "--test-fraction", "0.25", "--val-fraction", "0.17"])
+                                   "--test-fraction", "0.25", "--val-fraction", "0.17", "--category",
+                                   "--groups-per-batch", "2", "--lambda-rank", "0.5"])
     assert res.exit_code == 0, res.output
     assert "test: SRCC" in res.output and (run / "model.safetensors").exists()
+    assert json.loads((run / "config.json").read_text())["use_category"]  # the paper's task, asked for
+    assert json.loads((run / "train_config.json").read_text())["lambda_rank"] == 0.5
     res = CliRunner().invoke(cli, ["score", str(graded_set.parent), "--model", str(run), "--sort"])
     assert res.exit_code == 0 and res.stdout.count(".png") == 80
 
@@ -146,6 +149,6 @@ def test_synth_small_set_and_preview(tmp_path) -> None:
 def test_models_list_and_module_entry_point() -> None:
     res = CliRunner().invoke(cli, ["models", "--json"])
     rows = json.loads(res.output)
-    assert [r["name"] for r in rows if r["default"]] == ["lpf-synth-v2"] and len(rows) == 2
+    assert [r["name"] for r in rows if r["default"]] == ["lpf-synth-v3"] and len(rows) == 3
     proc = subprocess.run([sys.executable, "-m", "lpfiqa", "--version"], capture_output=True, text=True, check=True)
     assert "lpfiqa" in proc.stdout

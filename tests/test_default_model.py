@@ -13,9 +13,11 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 WEIGHTS = Path(lpfiqa.__file__).parent / "weights"
 
 
-def test_default_is_v2_and_every_bundled_model_ships_its_evidence() -> None:
-    assert lpfiqa.create_model().name == "lpf-synth-v2"
-    for name in ("lpf-synth-v1", "lpf-synth-v2"):
+def test_default_is_v3_and_every_bundled_model_ships_its_evidence() -> None:
+    assert lpfiqa.create_model().name == "lpf-synth-v3"
+    assert not lpfiqa.create_model().cfg.use_category  # the default dropped the category task (v1, v2 had it)
+    assert lpfiqa.create_model("lpf-synth-v2").cfg.use_category
+    for name in ("lpf-synth-v1", "lpf-synth-v2", "lpf-synth-v3"):
         model = lpfiqa.create_model(name)
         assert model.cfg.higher_is_better and model.cfg.score_max == 100.0, name
         evaluation = json.loads((WEIGHTS / name / "evaluation.json").read_text())

@@ -15,7 +15,7 @@ from lpfiqa.models import LPF, ComparisonHead, LPFConfig, LPFHeads
 from lpfiqa.models.io import load_heads, save_heads
 from lpfiqa.training.losses import bin_labels, quantile_bins
 
-SMALL = LPFConfig(latent_dim=16, hidden_dim=32, head_hidden=16, compare_hidden=8)
+SMALL = LPFConfig(latent_dim=16, hidden_dim=32, head_hidden=16, compare_hidden=8, use_category=True)  # every head on
 
 
 @pytest.fixture(scope="module")

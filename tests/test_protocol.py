@@ -125,6 +125,32 @@ def test_same_seed_same_numbers_different_seed_different_splits(synthetic) -> No
     assert all((a == b).all() for a, b in zip(two, four[:2], strict=True))
 
 
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="workers need fork")
+def test_workers_give_the_same_results_in_the_same_order(synthetic) -> None:
+    data, groups = synthetic
+    methods = [LPFMethod(TINY, FAST), LPFMethod(TINY, FAST, "second"), Prepared()]
+    serial = run_within(data, groups, methods, n_splits=2, seed=3, progress=False)
+    forked = run_within(data, groups, methods, n_splits=2, seed=3, progress=False, workers=2)
+    assert [(r.split, r.method) for r in forked.records] == [(r.split, r.method) for r in serial.records]
+    assert [r.metrics for r in forked.records] == [r.metrics for r in serial.records]
+    assert all(np.array_equal(p.pred, q.pred) for p, q in zip(serial.predictions, forked.predictions, strict=True))
+    with pytest.raises(ConfigError, match="workers"):
+        run_within(data, groups, methods, n_splits=2, workers=0, progress=False)
+
+
+class Prepared(Method):
+    """Predicts from what prepare() computed: the forked workers must see it."""
+
+    name = "prepared"
+
+    def prepare(self, data):
+        assert np.isnan(data.y).all()  # label-free
+        self.means = {n: float(g.float().mean()) for n, g in zip(data.names, data.grids, strict=True)}
+
+    def fit_predict(self, train, val, test, *, seed=0):
+        return np.array([self.means[n] for n in test.names])
+
+
 def test_official_split_is_honoured(synthetic) -> None:
     data, groups = synthetic
     official = np.where(np.isin(groups, ["g0", "g1"]), "test", "train")

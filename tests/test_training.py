@@ -199,6 +199,33 @@ def test_fit_with_grouped_batches_trains() -> None:
     assert len(res.history) == 2 and np.isfinite(res.history[-1]["loss_total"])
 
 
+def test_within_photo_ranking_term_uses_only_same_group_pairs() -> None:
+    from lpfiqa.training.losses import lpf_loss
+
+    torch.manual_seed(0)
+    heads = LPFHeads(LPFConfig(latent_dim=8, hidden_dim=16, use_category=False, use_comparison=False)).eval()
+    tokens, y = torch.randn(4, 3, 768), torch.tensor([0.9, 0.1, 0.5, 0.3])
+    groups = torch.tensor([0, 0, 1, 2])  # one same-photo pair: (0, 1)
+    score = heads(tokens)["score"]
+    _, parts = lpf_loss(heads, tokens, None, y, None, groups=groups, lambda_rank=2.0)
+    expected = ((score[0] - score[1]) - (y[0] - y[1])).abs()
+    assert torch.allclose(parts["rank"], expected)
+    assert torch.allclose(parts["total"], parts["reg"] + 2.0 * expected)
+    _, parts = lpf_loss(heads, tokens, None, y, None, groups=torch.arange(4), lambda_rank=2.0)
+    assert "rank" not in parts and torch.allclose(parts["total"], parts["reg"])  # no pair shares a photo
+    with pytest.raises(ConfigError, match="lambda_rank"):
+        TrainConfig(lambda_rank=-1.0)
+
+
+def test_fit_with_ranking_term_logs_it() -> None:
+    rng = np.random.default_rng(0)
+    grids = [torch.randn(768, 2, 2).half() for _ in range(16)]
+    data = FeatureSet(grids, rng.random(16), [], [f"p{i // 4}" for i in range(16)])
+    res = fit(LPFConfig(latent_dim=8, hidden_dim=16),
+              TrainConfig(epochs=1, batch_size=8, groups_per_batch=2, lambda_rank=1.0), data, None)
+    assert res.history[-1]["loss_rank"] > 0
+
+
 def test_encoder_memory_does_not_grow_with_kept_grids(tmp_path) -> None:
     """Regression: glibc's sliding mmap threshold made RSS grow ~19 MB per encoded image."""
     import sys

@@ -1,7 +1,7 @@
 """Write examples/: one clean photo and graded distorted versions of it, for `make demo`.
 
 Usage: python tools/make_examples.py [--photo ../shared/pristine/skimage_coffee.png]
-The photo is one of the default model's held-out test photos (see weights/lpf-synth-v2; v1 held out the same photos).
+The photo is one of the default model's held-out test photos (see weights/lpf-synth-v3; v1 and v2 held out the same photos).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Build a bundled default model (``lpf-synth-v2``) from the pristine photos, end to end.
+"""Build a bundled default model (``lpf-synth-v3``) from the pristine photos, end to end.
 
 1. synthesise the weakly-labelled set (``lpfiqa synth``): 25 KADID types; held-out photos get
    every level, training photos a random subset of levels per type plus random chains, and
@@ -9,12 +9,13 @@
    the weak labels, clean vs damaged);
 4. copy the weights + config + figures into ``src/lpfiqa/weights/<name>/``.
 
-Usage (the settings of the bundled ``lpf-synth-v2``)::
+Usage (the settings of the bundled ``lpf-synth-v3``)::
 
     python tools/train_default_model.py --pristine ../shared/pristine --work data/default
 
-``lpf-synth-v1`` was built with ``--name lpf-synth-v1 --views 1 --stages conv3_3,conv4_3,conv5_3
---token-transform none --epochs 16 --run run`` (views 1: its set had no zoomed crops).
+``lpf-synth-v2`` was built with ``--name lpf-synth-v2 --category`` (the same recipe with the
+category task). ``lpf-synth-v1`` was built with ``--name lpf-synth-v1 --views 1 --stages conv3_3,conv4_3,conv5_3
+--token-transform none --epochs 16 --category --run run`` (views 1: its set had no zoomed crops).
 
 Re-running resumes: synthesis skips finished photos and features come from the cache.
 """
@@ -56,8 +57,10 @@ def main() -> None:
     p.add_argument("--stages", default="conv3_3,conv4_3", help="VGG16 stages pooled into tokens")
     p.add_argument("--token-transform", default="log1p", choices=["none", "log1p"])
     p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--category", action=argparse.BooleanOptionalAction, default=LPFConfig.use_category,
+                   help="the sample-level category task (off in v3; v1 and v2 had it)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--name", default="lpf-synth-v2", help="model name = folder under src/lpfiqa/weights/")
+    p.add_argument("--name", default="lpf-synth-v3", help="model name = folder under src/lpfiqa/weights/")
     p.add_argument("--run", default=None, help="run folder name under --work (default: the model name)")
     p.add_argument("--no-install", action="store_true", help="do not copy into the package")
     args = p.parse_args()
@@ -72,6 +75,7 @@ def main() -> None:
 
     manifest_path = args.work / "synth" / "manifest.csv"
     mcfg = LPFConfig(stages=tuple(args.stages.split(",")), token_transform=args.token_transform,
+                     use_category=args.category,
                      score_name="weak label (0-100, full-reference consensus)", extra={"name": args.name})
     tcfg = TrainConfig(epochs=args.epochs, batch_size=32, seed=args.seed, val_fraction=0.15)
     run_dir = args.work / (args.run or args.name)

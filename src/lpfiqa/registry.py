@@ -24,7 +24,7 @@ class ModelInfo:
 
 
 _REGISTRY: dict[str, ModelInfo] = {}
-DEFAULT_MODEL = "lpf-synth-v2"
+DEFAULT_MODEL = "lpf-synth-v3"
 
 
 def register_model(name: str, folder: str, description: str) -> ModelInfo:
@@ -35,8 +35,12 @@ def register_model(name: str, folder: str, description: str) -> ModelInfo:
     return info
 
 
+register_model("lpf-synth-v3", "lpf-synth-v3",
+               "default: LPF without the category task (conv3_3+conv4_3 tokens, log1p) trained on 25 KADID-style "
+               "synthetic distortions of 28 photos x 2 views with full-reference weak labels; 0-100, higher is "
+               "better (MODEL_CARD.md)")
 register_model("lpf-synth-v2", "lpf-synth-v2",
-               "default: LPF (conv3_3+conv4_3 tokens, log1p) trained on 25 KADID-style synthetic distortions "
+               "second release: LPF (conv3_3+conv4_3 tokens, log1p) trained on 25 KADID-style synthetic distortions "
                "of 28 photos x 2 views with full-reference weak labels; 0-100, higher is better (MODEL_CARD.md)")
 register_model("lpf-synth-v1", "lpf-synth-v1",
                "first release: LPF (conv3_3..conv5_3 tokens) trained on the same distortions of 28 photos, "
@@ -57,7 +61,7 @@ def create_model(name_or_path: str | Path | None = None, max_pixels: int | None 
     """Build a ready-to-score model.
 
     Args:
-        name_or_path: a registered name (see :func:`list_models`; default ``lpf-synth-v2``), a run
+        name_or_path: a registered name (see :func:`list_models`; default ``lpf-synth-v3``), a run
             folder written by ``lpfiqa train``, or a ``.safetensors`` weights file.
         max_pixels: refuse images larger than this (default 200 MP).
 

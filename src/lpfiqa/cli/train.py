@@ -31,7 +31,8 @@ from ..training.config import TrainConfig
 @click.option("--num-classes", type=click.IntRange(2), default=LPFConfig.num_classes, show_default=True)
 @click.option("--lambda-cat", type=click.FloatRange(0), default=LPFConfig.lambda_cat, show_default=True)
 @click.option("--lambda-cmp", type=click.FloatRange(0), default=LPFConfig.lambda_cmp, show_default=True)
-@click.option("--no-category", is_flag=True, help="Ablation: switch off the category task.")
+@click.option("--category/--no-category", default=LPFConfig.use_category, show_default=True,
+              help="The sample-level category task (the paper's; off by default: it did not help here).")
 @click.option("--no-comparison", is_flag=True, help="Ablation: switch off the comparison task.")
 @click.option("--no-weight-stream", is_flag=True, help="Ablation: DaQRN without its weight stream.")
 @click.option("--stages", default=",".join(LPFConfig.stages), show_default=True,
@@ -40,6 +41,8 @@ from ..training.config import TrainConfig
               show_default=True, help="Per-token transform before standardising (log1p tames heavy-tailed maps).")
 @click.option("--groups-per-batch", type=click.IntRange(0), default=TrainConfig.groups_per_batch, show_default=True,
               help="Draw each batch from this many content groups, so comparison pairs share a scene (0: random).")
+@click.option("--lambda-rank", type=click.FloatRange(0), default=TrainConfig.lambda_rank, show_default=True,
+              help="Weight of a within-photo ranking term on the score (needs groups; best with --groups-per-batch).")
 @click.option("--encoder-weights", type=click.Path(exists=True, dir_okay=False), default=None,
               help="A torchvision vgg16 .pth instead of the bundled ImageNet weights.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -48,9 +51,10 @@ from ..training.config import TrainConfig
 @click.option("--threads", type=click.IntRange(0), default=0, help="Torch threads (0: default).")
 def train_cmd(manifest: Path, run_dir: Path, epochs: int, batch_size: int, lr: float, window: int, seed: int,
               val_fraction: float, test_fraction: float, max_side: int | None, patience: int, latent_dim: int,
-              num_classes: int, lambda_cat: float, lambda_cmp: float, no_category: bool, no_comparison: bool,
+              num_classes: int, lambda_cat: float, lambda_cmp: float, category: bool, no_comparison: bool,
               no_weight_stream: bool, stages: str, token_transform: str, groups_per_batch: int,
-              encoder_weights: str | None, cache_dir: Path | None, resume: bool, threads: int) -> None:
+              lambda_rank: float, encoder_weights: str | None, cache_dir: Path | None, resume: bool,
+              threads: int) -> None:
     """Train LPF (FEN + category + comparison + DaQRN, one stage) on MANIFEST.
 
     MANIFEST is a CSV with columns path,score and optionally higher_is_better, group, split
@@ -60,11 +64,12 @@ def train_cmd(manifest: Path, run_dir: Path, epochs: int, batch_size: int, lr: f
 
     mcfg = LPFConfig(stages=tuple(s.strip() for s in stages.split(",") if s.strip()), latent_dim=latent_dim,
                      num_classes=num_classes, lambda_cat=lambda_cat, lambda_cmp=lambda_cmp,
-                     use_category=not no_category, use_comparison=not no_comparison,
+                     use_category=category, use_comparison=not no_comparison,
                      use_weight_stream=not no_weight_stream, token_transform=token_transform)
     tcfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, window=window, seed=seed,
                        val_fraction=val_fraction, test_fraction=test_fraction, max_side=max_side,
-                       patience=patience, threads=threads, groups_per_batch=groups_per_batch)
+                       patience=patience, threads=threads, groups_per_batch=groups_per_batch,
+                       lambda_rank=lambda_rank)
     report = train_run(manifest, run_dir, mcfg, tcfg, resume=resume, cache_root=cache_dir,
                        encoder_weights=encoder_weights)
     c = report.counts

@@ -113,7 +113,7 @@ class LPFHeads(nn.Module):
         cfg: the model config.
 
     Example:
-        >>> heads = LPFHeads(LPFConfig(latent_dim=32, hidden_dim=64))
+        >>> heads = LPFHeads(LPFConfig(latent_dim=32, hidden_dim=64, use_category=True))  # every head
         >>> out = heads(torch.randn(2, 6, 768))
         >>> out["score"].shape, out["w"].shape, out["logits"].shape
         (torch.Size([2]), torch.Size([2, 6]), torch.Size([2, 4]))

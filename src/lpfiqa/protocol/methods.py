@@ -62,6 +62,15 @@ class Method(ABC):
             One unit-scale prediction per test item, higher = better, shape ``(len(test),)``.
         """
 
+    def prepare(self, data: FeatureSet) -> None:
+        """Called once with every image before the splits: compute per-image features here.
+
+        Label-free work only (``data.y`` is hidden). With ``run_within(workers=N)`` the splits
+        run in forked processes, so a cache filled inside :meth:`fit_predict` would be lost with
+        each process; one filled here is shared by all of them. No-op by default.
+        """
+        return None
+
     def describe(self) -> dict[str, Any]:
         """JSON-serialisable settings of the method (recorded in ``results.json``)."""
         return {"name": self.name}

@@ -36,6 +36,8 @@ class TrainConfig:
     stage1_fraction: float = 0.5  # two_stage: share of the epochs spent on the auxiliary tasks alone
     groups_per_batch: int = 0     # >0: each batch draws its images from this many groups (photos), so most
     #                               comparison pairs share content and differ only in distortion (0: random)
+    lambda_rank: float = 0.0      # >0: also fit the DaQRN score gap of every same-group pair in a batch to its
+    #                               label gap, so content cannot explain a score (needs groups; 0: off)
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 2:
@@ -47,6 +49,8 @@ class TrainConfig:
         if self.groups_per_batch < 0 or self.groups_per_batch > self.batch_size:
             raise ConfigError(f"`groups_per_batch` {self.groups_per_batch}: use 0 (random batches) or 1.."
                               f"{self.batch_size} (the batch size)")
+        if self.lambda_rank < 0:
+            raise ConfigError(f"`lambda_rank` {self.lambda_rank} must be >= 0 (0 = off)")
         if self.window < 0:
             raise ConfigError(f"`window` {self.window} must be >= 0 (0 = whole token grid)")
 

@@ -173,6 +173,10 @@ def fit(cfg: LPFConfig, tcfg: TrainConfig, train: FeatureSet, val: FeatureSet | 
     opt = torch.optim.AdamW(heads.parameters(), lr=tcfg.lr, weight_decay=tcfg.weight_decay)
     gen = torch.Generator().manual_seed(tcfg.seed)
     y_all = torch.as_tensor(train.y, dtype=torch.float32)
+    gid_all = None
+    if tcfg.lambda_rank > 0 and len(train.groups) == len(train):
+        index: dict[str, int] = {}
+        gid_all = torch.as_tensor([index.setdefault(g, len(index)) for g in train.groups])
     history: list[dict[str, float]] = []
     best, best_epoch, best_srcc, start = copy.deepcopy(heads.state_dict()), 0, -math.inf, 0
     if resume is not None:
@@ -206,7 +210,8 @@ def fit(cfg: LPFConfig, tcfg: TrainConfig, train: FeatureSet, val: FeatureSet | 
             for group in opt.param_groups:
                 group["lr"] = _lr(tcfg, epoch, step, steps)
             labels = labels_all[idx] if labels_all is not None else None
-            loss, parts = lpf_loss(heads, tokens, mask, y_all[idx], labels, stage)
+            gids = gid_all[idx] if gid_all is not None else None
+            loss, parts = lpf_loss(heads, tokens, mask, y_all[idx], labels, stage, gids, tcfg.lambda_rank)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

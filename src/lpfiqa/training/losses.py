@@ -41,7 +41,8 @@ def bin_labels(y: np.ndarray | torch.Tensor, edges: np.ndarray) -> torch.Tensor:
 
 
 def lpf_loss(heads: LPFHeads, tokens: torch.Tensor, mask: torch.Tensor | None, y: torch.Tensor,
-             labels: torch.Tensor | None, stage: str = "all") -> tuple[torch.Tensor, LossParts]:
+             labels: torch.Tensor | None, stage: str = "all", groups: torch.Tensor | None = None,
+             lambda_rank: float = 0.0) -> tuple[torch.Tensor, LossParts]:
     """Total loss and its parts for a batch.
 
     Args:
@@ -51,6 +52,8 @@ def lpf_loss(heads: LPFHeads, tokens: torch.Tensor, mask: torch.Tensor | None, y
         labels: (B,) class indices for the category task (None if it is off).
         stage: ``"all"`` (LPF: the three losses together), or, for the two-stage baseline,
             ``"aux"`` (only the auxiliary tasks) or ``"reg"`` (only the regression).
+        groups: (B,) integer content group of each image (for the within-content ranking term).
+        lambda_rank: weight of that term (0: off); it trains DaQRN, so it joins the regression loss.
     """
     cfg = heads.cfg
     out = heads(tokens, mask)
@@ -64,6 +67,14 @@ def lpf_loss(heads: LPFHeads, tokens: torch.Tensor, mask: torch.Tensor | None, y
         gap = heads.compare(out["g"][i], out["g"][j])
         parts["cmp"] = F.l1_loss(gap, y[i] - y[j])
         aux = aux + cfg.lambda_cmp * parts["cmp"]
-    total = {"all": parts["reg"] + aux, "aux": aux, "reg": parts["reg"]}[stage]
+    reg = parts["reg"]
+    if lambda_rank > 0 and groups is not None:
+        i, j = torch.triu_indices(len(y), len(y), offset=1)
+        same = groups[i] == groups[j]
+        if bool(same.any()):
+            i, j = i[same], j[same]
+            parts["rank"] = F.l1_loss(out["score"][i] - out["score"][j], y[i] - y[j])
+            reg = reg + lambda_rank * parts["rank"]
+    total = {"all": reg + aux, "aux": aux, "reg": reg}[stage]
     parts["total"] = total
     return total, parts

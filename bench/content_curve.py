@@ -1,0 +1,128 @@
+"""How the default model's held-out figures grow with the number of training photos.
+
+The synthetic set has 28 training photos. Is that what limits the default model? This script
+trains the default LPF recipe (same config, views, epochs and validation rule as
+``tools/train_default_model.py``) on random subsets of n training photos, n in {7, 14, 21, 28},
+and scores the same held-out photos each time with the issue's figures (agreement with the
+weak labels, level ordering, clean vs damaged). Subsets are drawn by photo, with all of a
+photo's images and views; validation photos (15%) are carved from each subset, so the held-out
+photos never choose anything. Reads the cached token grids (run the default-model build first).
+
+The slope per doubling of the photos is a least-squares line of each figure against log2(n),
+and the "photos needed" column extends that line to the issue's floor. That is an
+extrapolation from four points, not a measurement: read it as an order of magnitude.
+
+Usage:
+    python bench/content_curve.py [--manifest data/default/synth/manifest.csv] [--repeats 3]
+    python bench/content_curve.py --quick        # 2 subsets per size, 4 epochs
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _common import header, log, write_json  # noqa: E402
+
+from lpfiqa.datasets.manifest import Manifest  # noqa: E402
+from lpfiqa.models import LPFConfig  # noqa: E402
+from lpfiqa.protocol.data import feature_cache, load_set  # noqa: E402
+from lpfiqa.synth.evaluate import FLOORS, level_ordering_report  # noqa: E402
+from lpfiqa.training import TrainConfig, predict_unit  # noqa: E402
+from lpfiqa.training.fit import fit  # noqa: E402
+from lpfiqa.training.splits import split_by_group  # noqa: E402
+
+FIGURES = {"label_srcc": "SRCC with labels", "label_plcc": "PLCC with labels",
+           "level_srcc_mean": "level ordering", "clean_beats_level3plus": "clean beats L>=3"}
+
+
+def run_subset(data, groups: np.ndarray, train_idx: np.ndarray, test_idx: np.ndarray, tcfg: TrainConfig,
+               seed: int) -> dict:
+    """Train the default recipe on ``train_idx`` (validation photos carved from it), score ``test_idx``."""
+    part = split_by_group(list(groups[train_idx]), 0.0, tcfg.val_fraction, seed)
+    y = data.features.y
+    lo, hi = float(y[train_idx].min()), float(y[train_idx].max())
+    sub = data.features.subset(train_idx)
+    sub.y = (sub.y - lo) / (hi - lo)  # the training part's range only, as the protocol does
+    tr, va = sub.subset(np.flatnonzero(part == "train")), sub.subset(np.flatnonzero(part == "val"))
+    t0 = time.perf_counter()
+    result = fit(LPFConfig(), TrainConfig(**{**tcfg.to_dict(), "seed": seed}), tr, va)
+    unit = predict_unit(result.heads, [data.features.grids[i] for i in test_idx])
+    scores = np.full(len(data.rows), np.nan)
+    scores[test_idx] = unit
+    report = level_ordering_report(Manifest(data.rows), scores, split="test")
+    return {**{k: report[k] for k in FIGURES}, "best_epoch": result.best_epoch,
+            "seconds": time.perf_counter() - t0, "train_images": len(tr), "val_images": len(va)}
+
+
+def slope_table(rows: list[dict]) -> dict:
+    """Per figure: least-squares slope against log2(photos), and the photos at which the line meets the floor."""
+    n = np.log2([r["photos"] for r in rows])
+    out = {}
+    for key in FIGURES:
+        v = np.array([r[key] for r in rows], dtype=float)
+        slope, icpt = np.polyfit(n, v, 1)
+        floor = FLOORS[key]
+        need = float(2 ** ((floor - icpt) / slope)) if slope > 1e-6 else float("inf")
+        out[key] = {"slope_per_doubling": float(slope), "floor": floor, "photos_to_floor_extrapolated": need}
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--manifest", type=Path, default=ROOT / "data" / "default" / "synth" / "manifest.csv")
+    p.add_argument("--sizes", default="7,14,21,28", help="numbers of training photos")
+    p.add_argument("--repeats", type=int, default=3, help="random photo subsets per size (1 for the full set)")
+    p.add_argument("--epochs", type=int, default=10, help="as the default model (validation picks the epoch)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quick", action="store_true", help="2 subsets per size, 4 epochs")
+    args = p.parse_args()
+    repeats, epochs = (2, 4) if args.quick else (args.repeats, args.epochs)
+    t0 = time.perf_counter()
+    data = load_set(args.manifest, feature_cache(LPFConfig()))
+    split = np.array([r.split for r in data.rows])
+    groups = np.array([r.group for r in data.rows])
+    photos = sorted(set(groups[split == "train"]))
+    test_idx = np.flatnonzero(split == "test")
+    tcfg = TrainConfig(epochs=epochs, batch_size=32, val_fraction=0.15)
+    rng = np.random.default_rng(args.seed)
+    runs = []
+    sizes = [int(s) for s in args.sizes.split(",")]
+    for n in sizes:
+        if not 2 <= n <= len(photos):
+            sys.exit(f"--sizes: {n} photos is outside 2..{len(photos)} (the manifest's training photos)")
+        for r in range(1 if n == len(photos) else repeats):
+            chosen = rng.permutation(photos)[:n]
+            idx = np.flatnonzero(np.isin(groups, chosen) & (split == "train"))
+            res = run_subset(data, groups, idx, test_idx, tcfg, seed=args.seed + r)
+            runs.append({"photos": n, "repeat": r, **res})
+            log(f"{n} photos, subset {r}: " + ", ".join(f"{FIGURES[k]} {res[k]:.3f}" for k in FIGURES)
+                + f" (best epoch {res['best_epoch']}, {res['seconds']:.0f}s)")
+    medians = [{"photos": n, **{k: float(np.median([x[k] for x in runs if x["photos"] == n])) for k in FIGURES}}
+               for n in sizes]
+    out = {**header("bench/content_curve.py", args), "lpf_config": LPFConfig().to_dict(), "epochs": epochs,
+           "repeats": repeats,
+           "test_photos": len(set(groups[test_idx])), "test_images": int(len(test_idx)),
+           "runs": runs, "medians": medians, "trend": slope_table(medians),
+           "seconds": time.perf_counter() - t0}
+    write_json("content_curve.json", out)
+    print("| training photos | " + " | ".join(FIGURES.values()) + " |")
+    print("|---" * (len(FIGURES) + 1) + "|")
+    for m in medians:
+        print(f"| {m['photos']} | " + " | ".join(f"{m[k]:.3f}" for k in FIGURES) + " |")
+    for k, t in out["trend"].items():
+        print(f"{FIGURES[k]}: {t['slope_per_doubling']:+.3f} per doubling of the photos; the line meets the floor "
+              f"{t['floor']} at ~{t['photos_to_floor_extrapolated']:.0f} photos (extrapolated)")
+    print(f"wrote bench/results/content_curve.json in {out['seconds']:.0f}s")
+
+
+if __name__ == "__main__":
+    main()
