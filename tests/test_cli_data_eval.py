@@ -180,13 +180,14 @@ def test_eval_errors(sets) -> None:
 def test_protocol_within(sets, tmp_path) -> None:
     out = tmp_path / "within"
     r = run("protocol", "--data", sets["A"], "--splits", "2", "--seed", "1", "--cache-dir", sets["cache"],
-            "-o", out, *QUICK)
+            "-o", out, "--workers", "2", *QUICK)
     assert r.exit_code == 0, r.output
     assert "| Method | SRCC | PLCC |" in r.stdout and "| LPF |" in r.stdout
     assert "Encoder features:" in r.stdout
     res = json.loads((out / "results.json").read_text())
     settings = res["settings"]
     assert settings["n_splits"] == 2 and settings["seed"] == 1 and not settings["official"]
+    assert settings["workers"] == 2  # forked fits (tests/test_protocol.py checks they change no figure)
     assert res["timing"]["images"] == 20 and res["timing"]["features_seconds"] >= 0
     for name in ("results.md", "splits.csv", "predictions.csv", "box.png", "scatter.png"):
         assert (out / name).exists(), name

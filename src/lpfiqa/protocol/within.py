@@ -288,7 +288,7 @@ def within_protocol(manifest: Manifest | Path | str, methods: Sequence[Method] |
                     tcfg: TrainConfig | None = None, cache_root: Path | str | None = None,
                     encoder_weights: str | None = None,
                     max_side: int | None = None, out: Path | str | None = None,
-                    progress: bool = True) -> ProtocolResult:
+                    progress: bool = True, workers: int = 1) -> ProtocolResult:
     """Manifest in, results (and optionally a results folder) out: extract once, run every split.
 
     Args:
@@ -306,6 +306,7 @@ def within_protocol(manifest: Manifest | Path | str, methods: Sequence[Method] |
         max_side: Downscale images to this long side before encoding.
         out: Write ``results.json``, ``results.md``, CSVs and plots here.
         progress: Progress bars on stderr.
+        workers: Fits at once in forked one-thread processes (see :func:`run_within`).
 
     Raises:
         ConfigError: ``official`` without an official split, or bad settings.
@@ -321,7 +322,7 @@ def within_protocol(manifest: Manifest | Path | str, methods: Sequence[Method] |
                           f"({why}); drop --official to run random splits")
     n = n_splits or (1 if official else DEFAULT_SPLITS)
     res = run_within(loaded.features, loaded.groups, methods, n, seed, test_fraction, val_fraction,
-                     loaded.official if official else None, progress, loaded.scale, loaded.name)
+                     loaded.official if official else None, progress, loaded.scale, loaded.name, workers)
     if loaded.official is not None and not official:
         res.notes.append("The manifest has an official split; it was not used (pass --official to use it).")
     res.failures = loaded.failures
