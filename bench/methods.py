@@ -30,7 +30,7 @@ from lpfiqa.baselines import brisque_features, fit_niqe, niqe  # noqa: E402
 from lpfiqa.baselines.regressors import fit_ridge, fit_svr  # noqa: E402
 from lpfiqa.metrics import srcc  # noqa: E402
 from lpfiqa.protocol.methods import Method  # noqa: E402
-from lpfiqa.training.fit import FeatureSet, _windows  # noqa: E402
+from lpfiqa.training.fit import FeatureSet, random_windows  # noqa: E402
 
 __all__ = ["BilinearHead", "BrisqueSVR", "GAPRegressor", "HyperHead", "NIQEMethod", "StageSubset"]
 
@@ -142,7 +142,7 @@ class _TokenHead(Method):
             order = torch.randperm(len(train), generator=gen)
             for k in range(0, len(order) - 1, self.batch_size):
                 idx = order[k:k + self.batch_size]
-                tokens, mask = _windows([train.grids[i] for i in idx], self.window, gen)
+                tokens, mask = random_windows([train.grids[i] for i in idx], self.window, gen)
                 loss = F.l1_loss(net((tokens - mean) / std, mask), y[idx])
                 opt.zero_grad()
                 loss.backward()

@@ -22,7 +22,7 @@ from ..models.lpf import LPFHeads
 from .config import TrainConfig
 from .losses import bin_labels, lpf_loss, quantile_bins
 
-__all__ = ["FeatureSet", "FitResult", "FitState", "fit", "predict_unit"]
+__all__ = ["FeatureSet", "FitResult", "FitState", "fit", "predict_unit", "random_windows"]
 
 
 @dataclass
@@ -93,8 +93,19 @@ def batch_order(groups: list[str], batch_size: int, groups_per_batch: int,
             for k in range(0, len(chunks), groups_per_batch)]
 
 
-def _windows(grids: list[torch.Tensor], window: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """Random window x window crops of token grids -> padded (B, N, C) tokens and (B, N) mask."""
+def random_windows(grids: list[torch.Tensor], window: int,
+                   gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random window x window crops of token grids -> padded (B, N, C) float tokens and (B, N) mask.
+
+    What every learned head here trains on (LPF and the benchmark's token heads alike); a grid
+    smaller than the window is taken whole and padded, ``window=0`` takes every grid whole.
+
+    Example:
+        >>> grids = [torch.ones(8, 4, 6), torch.ones(8, 2, 2)]
+        >>> tokens, mask = random_windows(grids, 3, torch.Generator().manual_seed(0))
+        >>> tuple(tokens.shape), mask.sum(1).tolist()
+        ((2, 9, 8), [9, 4])
+    """
     crops = []
     for g in grids:
         _, h, w = g.shape
@@ -206,7 +217,7 @@ def fit(cfg: LPFConfig, tcfg: TrainConfig, train: FeatureSet, val: FeatureSet | 
         for step, idx in enumerate(batches):
             if len(idx) < 2:  # a lone leftover image has no pair to compare
                 continue
-            tokens, mask = _windows([train.grids[i] for i in idx], tcfg.window, gen)
+            tokens, mask = random_windows([train.grids[i] for i in idx], tcfg.window, gen)
             for group in opt.param_groups:
                 group["lr"] = _lr(tcfg, epoch, step, steps)
             labels = labels_all[idx] if labels_all is not None else None
