@@ -52,7 +52,9 @@ def accuracy(d: dict) -> str:
 
 {d['images']} images; every method on the same splits, validation photos carved from each training part
 choose epochs and hyper-parameters, the test photos are touched once. Median (IQR) over splits.
-Training epochs per LPF fit: {d['epochs']}.
+Training epochs per LPF fit: {d['epochs']}. Run time {d['seconds'] / 60:.0f} min with {d['args'].get('workers', 1)} worker
+process(es). These splits draw from all {d['images']} images, the default model's held-out photos included, so
+no default was chosen on this table (decisions use `--photos train`, below).
 
 | method | SRCC | PLCC | KRCC | splits |
 | --- | --- | --- | --- | --- |

@@ -1,7 +1,8 @@
 """Run every benchmark in order, then regenerate docs/BENCHMARKS.md from bench/results/*.json.
 
 Usage:
-    python bench/run_all.py            # full: 10 splits, all ablations (see docs/BENCHMARKS.md for how long)
+    python bench/run_all.py            # full: 10 splits, all ablations; ~2 h on 2 cores by the sum of the
+                                       # steps' own times (accuracy alone: 60 min with 2 workers)
     python bench/run_all.py --quick    # minutes: 2 splits, fewer ablations, short timings
     python bench/run_all.py --studies  # also the studies behind the default model (content curve,
                                        # category-task decision on training photos): ~30 min more
