@@ -111,12 +111,12 @@ def main() -> None:
     tcfg = TrainConfig(epochs=epochs, batch_size=32)
     t0 = time.perf_counter()
     ms = methods(tcfg, args.quick, args.extras)
-    if args.only:
-        names = [m.name for m in methods(tcfg, False, True)]
-        unknown = [n for n in args.only if n not in names]
+    if args.only:  # any row of the full table, extras included
+        every = methods(tcfg, False, True)
+        unknown = [n for n in args.only if n not in {m.name for m in every}]
         if unknown:
-            sys.exit(f"--only: unknown method(s) {unknown}; choose among {names}")
-        ms = [m for m in methods(tcfg, False, True) if m.name in args.only]
+            sys.exit(f"--only: unknown method(s) {unknown}; choose among {[m.name for m in every]}")
+        ms = [m for m in every if m.name in args.only]
     manifest = subset_manifest(args.manifest, args.max_view, "train" if args.photos == "train" else None)
     data = load_set(manifest, feature_cache(LPFConfig(stages=ALL_STAGES)))
     result = run_within(data.features, data.groups, ms, n_splits=n_splits, seed=args.seed, scale=data.scale,

@@ -14,6 +14,7 @@ of a dataset n times (10 here) and report the median SRCC/PLCC over the repeats.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import sys
 import time
@@ -227,6 +228,7 @@ def run_within(data: FeatureSet, groups: Sequence[str], methods: Sequence[Method
             raise ConfigError(f"split {k}: every training image has the same score; cannot learn a ranking")
         ranges.append((lo, hi))
 
+    @functools.lru_cache(maxsize=1)  # tasks come split by split: build each split's parts once
     def parts(k: int) -> dict[str, FeatureSet]:
         # training-part range only: the test labels must not shape the targets
         (lo, hi), a = ranges[k], assignments[k]

@@ -62,18 +62,17 @@ def lpf_loss(heads: LPFHeads, tokens: torch.Tensor, mask: torch.Tensor | None, y
     if heads.category is not None and labels is not None:
         parts["cat"] = F.cross_entropy(out["logits"], labels)
         aux = aux + cfg.lambda_cat * parts["cat"]
+    i, j = torch.triu_indices(len(y), len(y), offset=1)  # every pair of the batch, i < j
     if heads.compare is not None and len(y) > 1:
-        i, j = torch.triu_indices(len(y), len(y), offset=1)
         gap = heads.compare(out["g"][i], out["g"][j])
         parts["cmp"] = F.l1_loss(gap, y[i] - y[j])
         aux = aux + cfg.lambda_cmp * parts["cmp"]
     reg = parts["reg"]
     if lambda_rank > 0 and groups is not None:
-        i, j = torch.triu_indices(len(y), len(y), offset=1)
         same = groups[i] == groups[j]
         if bool(same.any()):
-            i, j = i[same], j[same]
-            parts["rank"] = F.l1_loss(out["score"][i] - out["score"][j], y[i] - y[j])
+            a, b = i[same], j[same]
+            parts["rank"] = F.l1_loss(out["score"][a] - out["score"][b], y[a] - y[b])
             reg = reg + lambda_rank * parts["rank"]
     total = {"all": reg + aux, "aux": aux, "reg": reg}[stage]
     parts["total"] = total
