@@ -272,14 +272,38 @@ def parse_size(s: str) -> tuple[int, int]:
     return int(w), int(h)
 
 
-def subset_manifest(manifest: Path, max_view: int, split: str | None = None) -> Path:
-    """The manifest restricted to content views <= ``max_view`` (``lpfiqa synth --views``) and,
-    given ``split``, to the photos of that split (e.g. ``train``: never the default model's
-    held-out photos, for decisions about the default).
+def subset_rows(rows: list[dict], per_photo: int) -> list[dict]:
+    """At most ``per_photo`` manifest rows of each photo (``group``), in their order: the clean one
+    (``dist_level`` 0) first, then the distorted ones ordered by a hash of their path, so the choice
+    depends neither on row order nor on the other photos.
+
+    Example:
+        >>> rows = [{"group": "a", "path": f"a{k}.png", "dist_level": str(k)} for k in range(5)]
+        >>> [r["dist_level"] for r in subset_rows(rows, 2)][0] == "0"
+        True
+    """
+    import hashlib
+
+    by_photo: dict[str, list[dict]] = {}
+    for r in rows:
+        by_photo.setdefault(r["group"], []).append(r)
+    rank = lambda r: (int(r.get("dist_level") or 0) != 0, hashlib.sha1(r["path"].encode()).hexdigest())  # noqa: E731
+    chosen = {id(r) for members in by_photo.values() for r in sorted(members, key=rank)[:per_photo]}
+    return [r for r in rows if id(r) in chosen]
+
+
+def subset_manifest(manifest: Path, max_view: int, split: str | None = None, per_photo: int = 0) -> Path:
+    """The manifest restricted to content views <= ``max_view`` (``lpfiqa synth --views``),
+    given ``split`` to the photos of that split (e.g. ``train``: never the default model's
+    held-out photos, for decisions about the default), and given ``per_photo`` to at most that
+    many images of each photo.
 
     View 0 is the whole photo; the extra zoomed views multiply training time, and the
-    method comparisons only need every method to see the same images. Written next to the
-    manifest (its relative paths stay valid), atomically; the manifest itself if nothing is left out.
+    method comparisons only need every method to see the same images. The ``per_photo`` images
+    are the clean photo plus a fixed pseudo-random choice of its distorted versions (ordered by a
+    hash of the path, so the choice does not depend on row order or on the other photos): every
+    photo stays in, which is what the splits by photo draw on. Written next to the manifest (its
+    relative paths stay valid), atomically; the manifest itself if nothing is left out.
     """
     import csv
     import io
@@ -287,6 +311,8 @@ def subset_manifest(manifest: Path, max_view: int, split: str | None = None) -> 
     with open(manifest, newline="") as f:
         rows = list(csv.DictReader(f))
     keep = [r for r in rows if int(r.get("view") or 0) <= max_view and (split is None or r.get("split") == split)]
+    if per_photo > 0:
+        keep = subset_rows(keep, per_photo)
     if len(keep) == len(rows):
         return manifest
     buf = io.StringIO()
@@ -295,8 +321,9 @@ def subset_manifest(manifest: Path, max_view: int, split: str | None = None) -> 
     w.writerows(keep)
     from lpfiqa.utils import atomic_write_text
 
-    name = f"{manifest.stem}.view{max_view}{'.' + split if split else ''}.csv"
+    name = (f"{manifest.stem}.view{max_view}{'.' + split if split else ''}"
+            f"{f'.{per_photo}per' if per_photo else ''}.csv")
     out = atomic_write_text(manifest.with_name(name), buf.getvalue())
     log(f"{manifest.name}: {len(keep)} of {len(rows)} images (views <= {max_view}"
-        f"{', split ' + split if split else ''}) -> {out.name}")
+        f"{', split ' + split if split else ''}{f', <= {per_photo} per photo' if per_photo else ''}) -> {out.name}")
     return out

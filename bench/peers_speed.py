@@ -45,7 +45,9 @@ from _common import (
 )
 
 SIZES = [(384, 512), (768, 1024)]  # (height, width), as the shared bench
-FULL = ["dbcnn", "hyperiqa", "musiq", "maniqa", "topiq_nr", "cnniqa", "paq2piq", "nima"]
+# maniqa (ViT-B/8 on 20 crops) takes ~40 s per image here, longer than the rest together: run it
+# on its own with `--models maniqa` rather than inside `make bench`.
+FULL = ["dbcnn", "hyperiqa", "musiq", "topiq_nr", "cnniqa", "paq2piq", "nima"]
 QUICK = ["cnniqa", "paq2piq", "nima", "dbcnn"]
 INSTALL = ("python3 -m venv .venv-peers && .venv-peers/bin/pip install torch==2.14.1 torchvision==0.29.1 && "
            ".venv-peers/bin/pip install pyiqa==0.1.16 'setuptools<81'   (run in the repository root)")

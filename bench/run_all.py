@@ -1,12 +1,12 @@
 """Run every benchmark in order, then regenerate docs/BENCHMARKS.md from bench/results/*.json.
 
 Usage:
-    python bench/run_all.py            # full: 10 splits, all ablations; ~2 h on 2 cores by the sum of the
-                                       # steps' own times (accuracy alone: 60 min with 2 workers)
+    python bench/run_all.py            # every table of docs/BENCHMARKS.md: 10 splits, all ablations
+                                       # (run time: the table at the end of docs/BENCHMARKS.md)
     python bench/run_all.py --quick    # minutes: 2 splits, fewer ablations, short timings
-    python bench/run_all.py --studies  # also the studies behind the default model (content curve,
-                                       # category-task decision on training photos): ~30 min more
-    python bench/run_all.py --report   # only regenerate docs/BENCHMARKS.md
+    python bench/run_all.py --studies  # also the studies behind the default model, docs/STUDIES.md
+                                       # (content curve, category-task decision on training photos): ~35 min more
+    python bench/run_all.py --report   # only regenerate docs/BENCHMARKS.md and docs/STUDIES.md
 
 The accuracy and convergence benchmarks need the synthetic set of the default model
 (`python tools/train_default_model.py`, which writes data/default/synth/manifest.csv).
@@ -36,7 +36,7 @@ STUDIES = [["bench/content_curve.py"],
 
 def steps(quick: bool, studies: bool = False) -> list[list[str]]:
     q = ["--quick"] if quick else []
-    out = [["bench/complexity.py", *q], ["bench/speed.py", *q],
+    out = [["bench/complexity.py", *q], ["bench/speed.py", *q], ["bench/ideas.py", "--quick"],
            ["bench/synth_speed.py", "--runs", "1" if quick else "3"]]
     peers = ROOT / ".venv-peers" / "bin" / "python"
     if peers.exists():
@@ -44,9 +44,10 @@ def steps(quick: bool, studies: bool = False) -> list[list[str]]:
     if MANIFEST.exists():
         out += [["bench/accuracy.py", "--manifest", str(MANIFEST), *q],
                 ["bench/convergence.py", "--manifest", str(MANIFEST), *q],
-                ["bench/cache_speedup.py", "--manifest", str(MANIFEST), "--limit", "150" if quick else "300"],
-                ["bench/synthetic_eval.py", "--manifest", str(MANIFEST)]]
+                ["bench/cache_speedup.py", "--manifest", str(MANIFEST), "--limit", "100" if quick else "200"],
+                ["bench/synthetic_eval.py", "--manifest", str(MANIFEST), "--from-cache"]]
         if peers.exists() and not quick:  # the out-of-the-box peer runs in its own environment
+            # resumes: only images without a score are run (all 952 the first time: ~15 min)
             scores = "bench/results/peer_brisque_scores.csv"
             out += [[str(peers), "bench/peer_brisque.py", "--manifest", str(MANIFEST), "--out", scores],
                     ["bench/synthetic_eval.py", "--manifest", str(MANIFEST), "--scores", scores, "--lower-is-better",
@@ -61,7 +62,7 @@ def steps(quick: bool, studies: bool = False) -> list[list[str]]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true")
-    p.add_argument("--studies", action="store_true", help="also the studies behind the default model (~30 min)")
+    p.add_argument("--studies", action="store_true", help="also the studies behind the default model (~35 min)")
     p.add_argument("--report", action="store_true", help="only regenerate docs/BENCHMARKS.md")
     args = p.parse_args()
     failed, done, start = [], [], time.perf_counter()

@@ -12,13 +12,13 @@ Measured at each size, round-robin in one process (2 threads, inference mode, wa
   vgg16_bare            torchvision-layout VGG16 convs on a (1, 3, H, W) tensor
   decode                lpfiqa.imageio.load_image(jpeg)
 plus the machine's fp32 matmul peak (the encoder's GFLOP/s is given against it), the peak RSS of
-each configuration in a fresh subprocess (VmHWM), and one huge image (6000x4000 by default)
+each configuration in a fresh subprocess (VmHWM), and one huge image (4000x3000, a 12-MP phone photo, by default)
 scored through the tiled path in a fresh subprocess: its peak RSS and time.
 
 Usage::
 
     .venv/bin/python bench/speed.py --quick     # ~2 min on a quiet 2-core machine
-    .venv/bin/python bench/speed.py             # full: more runs, 6000x4000 huge image
+    .venv/bin/python bench/speed.py             # full: more runs, 4000x3000 huge image
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="512x384,1024x768", help="comma-separated WIDTHxHEIGHT")
     ap.add_argument("--warmup", type=int, help="warm-up rounds (default 2, quick 1)")
     ap.add_argument("--runs", type=int, help="timed rounds (default 7, quick 3)")
-    ap.add_argument("--huge", help="huge image WIDTHxHEIGHT for the tiled path (default 6000x4000, quick "
+    ap.add_argument("--huge", help="huge image WIDTHxHEIGHT for the tiled path (default 4000x3000, quick "
                                    "3000x2000); 'none' skips it")
     ap.add_argument("--no-memory", action="store_true", help="skip the fresh-subprocess peak-RSS runs")
     add_timing_args(ap, "speed.json")
@@ -154,7 +154,7 @@ def main() -> None:
         return
     warmup = args.warmup if args.warmup is not None else (1 if args.quick else 2)
     runs = args.runs or (3 if args.quick else 7)
-    huge = args.huge or ("3000x2000" if args.quick else "6000x4000")
+    huge = args.huge or ("3000x2000" if args.quick else "4000x3000")
     set_threads(args.threads)
     result = {**header("bench/speed.py", args), "target_ratio": TARGET, "warmup": warmup, "runs": runs}
 

@@ -123,13 +123,31 @@ def random_windows(grids: list[torch.Tensor], window: int,
 
 
 @torch.inference_mode()
-def predict_unit(heads: LPFHeads, grids: list[torch.Tensor]) -> np.ndarray:
-    """Unit-scale predictions on whole token grids (what test time sees)."""
+def predict_unit(heads: LPFHeads, grids: list[torch.Tensor], batch_size: int = 64) -> np.ndarray:
+    """Unit-scale predictions on whole token grids (what test time sees).
+
+    Grids of one shape go through the heads together, ``batch_size`` at a time (a synthetic or
+    resized set is one shape throughout; one call per image spent more time in Python than in
+    the matmuls); every token is scored independently, so batching changes no prediction.
+
+    Example:
+        >>> from lpfiqa.models import LPFConfig
+        >>> heads = LPFHeads(LPFConfig(latent_dim=16, hidden_dim=32))
+        >>> grids = [torch.rand(768, 2, 3), torch.rand(768, 2, 3), torch.rand(768, 1, 4)]
+        >>> one = [float(predict_unit(heads, [g])[0]) for g in grids]
+        >>> bool(np.allclose(predict_unit(heads, grids, batch_size=2), one, atol=1e-6))
+        True
+    """
     heads.eval()
     out = np.empty(len(grids))
+    by_shape: dict[tuple[int, ...], list[int]] = {}
     for i, g in enumerate(grids):
-        c = g.shape[0]
-        out[i] = float(heads(g.reshape(c, -1).T[None].float())["score"][0])
+        by_shape.setdefault(tuple(g.shape), []).append(i)
+    for (c, _, _), members in by_shape.items():
+        for k in range(0, len(members), batch_size):
+            idx = members[k:k + batch_size]
+            tokens = torch.stack([grids[i].reshape(c, -1).T for i in idx]).float()  # (B, N, C)
+            out[idx] = heads(tokens)["score"].double().numpy()
     return out
 
 

@@ -1,0 +1,83 @@
+"""The benchmark harness: the image subset the tables train on, the step list, the report."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+sys.path.insert(0, str(BENCH))
+
+import _common  # noqa: E402
+import report  # noqa: E402
+import run_all  # noqa: E402
+
+
+def _manifest(path: Path, rows: list[dict]) -> Path:
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+def _rows(photos: int = 3, distorted: int = 10) -> list[dict]:
+    rows = []
+    for p in range(photos):
+        rows.append({"path": f"refs/p{p}.png", "score": "100", "group": f"p{p}", "dist_level": "0", "view": "0",
+                     "split": "train"})
+        rows += [{"path": f"images/p{p}_{k}.png", "score": str(90 - k), "group": f"p{p}", "dist_level": str(1 + k % 5),
+                  "view": str(k % 2), "split": "train" if p else "test"} for k in range(distorted)]
+    return rows
+
+
+def _read(path: Path) -> list[dict]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_per_photo_subset_keeps_every_photo_and_its_clean_image(tmp_path: Path) -> None:
+    rows = _rows()
+    out = _read(_common.subset_manifest(_manifest(tmp_path / "m.csv", rows), max_view=1, per_photo=4))
+    by_photo: dict[str, list[dict]] = {}
+    for r in out:
+        by_photo.setdefault(r["group"], []).append(r)
+    assert sorted(by_photo) == ["p0", "p1", "p2"]
+    assert all(len(v) == 4 for v in by_photo.values())
+    assert all(any(r["dist_level"] == "0" for r in v) for v in by_photo.values())  # the clean photo stays
+
+
+def test_per_photo_subset_does_not_depend_on_row_order_or_other_photos(tmp_path: Path) -> None:
+    rows = _rows()
+    a = _read(_common.subset_manifest(_manifest(tmp_path / "a.csv", rows), max_view=1, per_photo=5))
+    (tmp_path / "b").mkdir()
+    others = [r for r in reversed(rows) if r["group"] != "p2"]  # reversed, one photo fewer
+    b = _read(_common.subset_manifest(_manifest(tmp_path / "b" / "a.csv", others), max_view=1, per_photo=5))
+    assert {r["path"] for r in a if r["group"] != "p2"} == {r["path"] for r in b}
+
+
+def test_subset_filters_views_and_split_and_returns_the_manifest_when_nothing_is_cut(tmp_path: Path) -> None:
+    m = _manifest(tmp_path / "m.csv", _rows())
+    assert _common.subset_manifest(m, max_view=1) == m
+    out = _read(_common.subset_manifest(m, max_view=0, split="train"))
+    assert out and all(r["view"] == "0" and r["split"] == "train" for r in out)
+
+
+def test_every_step_of_make_bench_names_a_script_that_exists() -> None:
+    for quick in (False, True):
+        for cmd in run_all.steps(quick, studies=True):
+            script = next(c for c in cmd if c.endswith(".py"))
+            assert (BENCH.parent / script).is_file(), script
+
+
+@pytest.mark.skipif(not (BENCH / "results" / "accuracy.json").exists(), reason="no committed results")
+def test_report_renders_the_committed_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(report, "DOC", tmp_path / "BENCHMARKS.md")
+    monkeypatch.setattr(report, "STUDIES_DOC", tmp_path / "STUDIES.md")
+    report.main()
+    doc = (tmp_path / "BENCHMARKS.md").read_text()
+    assert "## Accuracy" in doc and "| LPF |" in doc
+    assert "STUDIES.md" in doc and (tmp_path / "STUDIES.md").read_text().startswith("# Studies")
