@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint bench bench-quick clean
+.PHONY: venv demo test lint bench bench-quick bench-studies clean
 
 venv: $(STAMP)
 
@@ -32,6 +32,9 @@ bench: venv
 
 bench-quick: venv
 	$(BIN)/python bench/run_all.py --quick
+
+bench-studies: venv  # make bench, then the studies behind the default model (docs/STUDIES.md): ~1.5 h more
+	$(BIN)/python bench/run_all.py --studies
 
 clean:
 	rm -rf $(VENV) build *.egg-info
