@@ -61,14 +61,20 @@ def main() -> None:
     scores = np.full(len(manifest.rows), np.nan)
     t0 = time.perf_counter()
     if args.scores is not None:
-        failed = _read_scores(args.scores, manifest, idx, scores, -1.0 if args.lower_is_better else 1.0)
+        failed = _read_scores(args.scores, args.manifest, manifest, idx, scores, -1.0 if args.lower_is_better else 1.0)
         name = f"{args.scores.name}{' (negated: lower is better)' if args.lower_is_better else ''}"
     elif args.from_cache:
         model = create_model(args.model)
         cache = FeatureCache(model.encoder)
-        grids = [cache.get(manifest.rows[i].path) for i in tqdm(idx, desc="cached grids", unit="img", file=sys.stderr)]
-        scores[idx] = model.cfg.from_unit(predict_unit(model.heads, grids))
-        failed, name = [], f"{args.model} (cached token grids)"
+        grids, ok, failed = [], [], []
+        for i in tqdm(idx, desc="cached grids", unit="img", file=sys.stderr):
+            try:  # an unreadable image is recorded and left out, as score_files does
+                grids.append(cache.get(manifest.rows[i].path))
+                ok.append(i)
+            except Exception as e:  # noqa: BLE001
+                failed.append(f"{manifest.rows[i].path}: {e}")
+        scores[ok] = model.cfg.from_unit(predict_unit(model.heads, grids))
+        name = f"{args.model} (cached token grids)"
     else:
         model = create_model(args.model)
         bar = tqdm(total=len(idx), desc="scoring", unit="img", file=sys.stderr)
@@ -91,23 +97,36 @@ def main() -> None:
     print(f"wrote {args.out}")
 
 
-def _read_scores(path: Path, manifest, idx: list[int], scores: np.ndarray, sign: float) -> list[str]:
-    """Fill ``scores`` from a path,score CSV (paths as in the manifest or absolute); return the misses."""
-    import csv
+def _read_scores(path: Path, manifest_path: Path, manifest, idx: list[int], scores: np.ndarray,
+                 sign: float) -> list[str]:
+    """Fill ``scores`` from a path,score CSV; return the manifest images it has no score for.
 
+    A CSV path is absolute or relative to the manifest's folder (as `lpfiqa synth` and
+    bench/peer_brisque.py write them); a CSV of bare file names matches by name, but only names
+    that occur once among the rows evaluated (an ambiguous name stays unmatched).
+    """
+    import csv
+    from collections import Counter
+
+    base = Path(manifest_path).resolve().parent
     with open(path, newline="") as f:
-        given = {}
+        by_path, by_name = {}, {}
         for line, r in enumerate(csv.DictReader(f), 2):
             try:
-                given[Path(r["path"]).name if r["path"] else ""] = float(r["score"]) if r.get("score") else np.nan
-            except (KeyError, ValueError):
+                value = float(r["score"]) if r.get("score") else np.nan
+                given = Path(r["path"])
+            except (KeyError, TypeError, ValueError):
                 raise SystemExit(f"{path}, line {line}: need columns path,score with a number; got {r}") from None
+            by_path[str((given if given.is_absolute() else base / given).resolve())] = value
+            by_name[given.name] = value
+    names = Counter(Path(manifest.rows[i].path).name for i in idx)
     missing = []
     for i in idx:
-        v = given.get(Path(manifest.rows[i].path).name, np.nan)
+        row = Path(manifest.rows[i].path)
+        v = by_path.get(str(row.resolve()), by_name.get(row.name, np.nan) if names[row.name] == 1 else np.nan)
         scores[i] = sign * v
         if np.isnan(v):
-            missing.append(str(manifest.rows[i].path))
+            missing.append(str(row))
     return missing
 
 

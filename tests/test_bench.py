@@ -81,3 +81,25 @@ def test_report_renders_the_committed_results(tmp_path: Path, monkeypatch: pytes
     doc = (tmp_path / "BENCHMARKS.md").read_text()
     assert "## Accuracy" in doc and "| LPF |" in doc
     assert "STUDIES.md" in doc and (tmp_path / "STUDIES.md").read_text().startswith("# Studies")
+
+
+def test_external_scores_match_by_path_and_only_unambiguous_names(tmp_path: Path) -> None:
+    import types
+
+    import numpy as np
+    import synthetic_eval
+
+    # two photos whose distorted versions share a file name in different folders
+    rows = [types.SimpleNamespace(path=tmp_path / d / "jpeg__3.png") for d in ("a", "b")]
+    manifest = types.SimpleNamespace(rows=rows)
+    by_path = tmp_path / "by_path.csv"
+    by_path.write_text("path,score\na/jpeg__3.png,10\nb/jpeg__3.png,20\n")
+    scores = np.full(2, np.nan)
+    assert synthetic_eval._read_scores(by_path, tmp_path / "m.csv", manifest, [0, 1], scores, -1.0) == []
+    assert scores.tolist() == [-10.0, -20.0]
+    by_name = tmp_path / "by_name.csv"
+    by_name.write_text("path,score\njpeg__3.png,10\n")
+    scores = np.full(2, np.nan)
+    missing = synthetic_eval._read_scores(by_name, tmp_path / "m.csv", manifest, [0, 1], scores, 1.0)
+    assert len(missing) == 2 and np.isnan(scores).all()  # ambiguous: never guessed
+    assert synthetic_eval._read_scores(by_name, tmp_path / "m.csv", manifest, [0], scores, 1.0) == []
