@@ -6,9 +6,9 @@ from one extraction of the VGG16 token grids. Writes bench/results/accuracy.json
 protocol's Markdown/PNG report under bench/results/accuracy/.
 
 Usage:
-    python bench/accuracy.py                  # 10 splits, every baseline and the ablations (~20 min)
+    python bench/accuracy.py                  # 10 splits, every baseline and the ablations (~18 min)
     python bench/accuracy.py --quick          # 2 splits, fewer methods
-    python bench/accuracy.py --per-photo 0 --epochs 4   # every image of every photo (~60 min on 2 cores)
+    python bench/accuracy.py --per-photo 0 --epochs 4   # every image of every photo (~45 min on 2 cores)
     python bench/accuracy.py --extras         # also the variants kept for the record (first design, ...)
     # a decision about the default, on the default model's training photos only:
     python bench/accuracy.py --photos train --only LPF --only "LPF w/o category task" --name decide_category

@@ -166,11 +166,19 @@ def main() -> None:
     set_threads(2)  # the shared bench's protocol
     result = {**header("bench/peers_speed.py", args), "models": models, "protocol":
               "2 threads, inference mode, 2 warm-ups, 5 runs, median; random (1,3,H,W) input, random weights"}
+    # Both checks before our side's minutes of timing: a missing peers folder or venv is reported, not raised.
+    bench_py = Path(args.peers_dir) / "bench.py"
+    if args.skip_peers:
+        python, info = None, "skipped (--skip-peers)"
+    elif not bench_py.is_file():
+        python, info = None, (f"{bench_py} not found: pass --peers-dir DIR (or set PEERS_DIR) to the shared "
+                              f"peers folder that holds bench.py")
+    else:
+        python, info = peers_python(args.peers_python)
     with CpuMeter() as meter:
         ours = time_ours(warmup=2, runs=5)
     result["ours"] = {**ours, "cpu": meter.record()}
     recs: list[dict] = []
-    python, info = (None, "skipped (--skip-peers)") if args.skip_peers else peers_python(args.peers_python)
     result["peers_env"] = {"python": python, "info": info}
     if python is None:
         log(f"PEERS NOT RUN: {info}")
