@@ -3,7 +3,7 @@
 Usage:
     python bench/run_all.py            # every table of docs/BENCHMARKS.md: 10 splits, all ablations
                                        # (run time: the table at the end of docs/BENCHMARKS.md)
-    python bench/run_all.py --quick    # minutes: 2 splits, fewer ablations, short timings
+    python bench/run_all.py --quick    # ~15 min: 2 splits, fewer ablations, short timings
     python bench/run_all.py --studies  # also the studies behind the default model, docs/STUDIES.md (the
                                        # accuracy table at the full training budget, content curve,
                                        # category-task decision on training photos): ~1.5 h more
