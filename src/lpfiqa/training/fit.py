@@ -123,12 +123,15 @@ def random_windows(grids: list[torch.Tensor], window: int,
 
 
 @torch.inference_mode()
-def predict_unit(heads: LPFHeads, grids: list[torch.Tensor], batch_size: int = 64) -> np.ndarray:
+def predict_unit(heads: LPFHeads, grids: list[torch.Tensor], batch_size: int = 64,
+                 max_tokens: int = 16384) -> np.ndarray:
     """Unit-scale predictions on whole token grids (what test time sees).
 
-    Grids of one shape go through the heads together, ``batch_size`` at a time (a synthetic or
-    resized set is one shape throughout; one call per image spent more time in Python than in
-    the matmuls); every token is scored independently, so batching changes no prediction.
+    Grids of one shape go through the heads together, up to ``batch_size`` at a time and at most
+    ``max_tokens`` tokens per call, so large grids still run one by one and memory stays bounded
+    (a synthetic or resized set is one shape throughout; one call per image spent more time in
+    Python than in the matmuls); every token is scored independently, so batching changes no
+    prediction.
 
     Example:
         >>> from lpfiqa.models import LPFConfig
@@ -137,15 +140,18 @@ def predict_unit(heads: LPFHeads, grids: list[torch.Tensor], batch_size: int = 6
         >>> one = [float(predict_unit(heads, [g])[0]) for g in grids]
         >>> bool(np.allclose(predict_unit(heads, grids, batch_size=2), one, atol=1e-6))
         True
+        >>> bool(np.allclose(predict_unit(heads, grids, max_tokens=4), one, atol=1e-6))  # one grid per call
+        True
     """
     heads.eval()
     out = np.empty(len(grids))
     by_shape: dict[tuple[int, ...], list[int]] = {}
     for i, g in enumerate(grids):
         by_shape.setdefault(tuple(g.shape), []).append(i)
-    for (c, _, _), members in by_shape.items():
-        for k in range(0, len(members), batch_size):
-            idx = members[k:k + batch_size]
+    for (c, h, w), members in by_shape.items():
+        step = max(1, min(batch_size, max_tokens // max(1, h * w)))
+        for k in range(0, len(members), step):
+            idx = members[k:k + step]
             tokens = torch.stack([grids[i].reshape(c, -1).T for i in idx]).float()  # (B, N, C)
             out[idx] = heads(tokens)["score"].double().numpy()
     return out
