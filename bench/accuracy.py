@@ -114,13 +114,14 @@ def main() -> None:
     n_splits, epochs = (2, args.epochs) if args.quick else (args.splits, args.epochs)
     tcfg = TrainConfig(epochs=epochs, batch_size=32)
     t0 = time.perf_counter()
-    ms = methods(tcfg, args.quick, args.extras)
     if args.only:  # any row of the full table, extras included
         every = methods(tcfg, False, True)
         unknown = [n for n in args.only if n not in {m.name for m in every}]
         if unknown:
             sys.exit(f"--only: unknown method(s) {unknown}; choose among {[m.name for m in every]}")
         ms = [m for m in every if m.name in args.only]
+    else:
+        ms = methods(tcfg, args.quick, args.extras)
     manifest = subset_manifest(args.manifest, args.max_view, "train" if args.photos == "train" else None,
                                args.per_photo)
     data = load_set(manifest, feature_cache(LPFConfig(stages=ALL_STAGES)))

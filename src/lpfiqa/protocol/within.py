@@ -19,7 +19,7 @@ import multiprocessing
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +29,7 @@ from ..datasets.manifest import SPLITS, Manifest, ScoreScale
 from ..errors import ConfigError
 from ..metrics import evaluate
 from ..models.config import LPFConfig
+from ..parallel import fork_map
 from ..training.config import TrainConfig
 from ..training.fit import FeatureSet
 from ..training.splits import split_by_group
@@ -112,38 +113,6 @@ def _run_method(method: Method, train: FeatureSet, val: FeatureSet, test: Featur
         raise ValueError(f"method {method.name!r} returned {pred.shape[0]} predictions "
                          f"for {len(test)} test items")
     return pred, seconds, method.last_info()
-
-
-# What the forked workers of run_within(workers=N) read: set in the parent just before the fork,
-# so each child inherits the token grids copy-on-write instead of receiving them pickled.
-_SHARED: dict = {}
-
-
-def _child_task(task: tuple[int, int]) -> tuple[tuple[int, int], tuple[np.ndarray, float, dict]]:
-    import torch
-
-    # One thread per process: the processes are the parallelism, and a forked child must not
-    # enter the parent's OpenMP thread pool (GNU OpenMP is not fork-safe).
-    torch.set_num_threads(1)
-    k, mi = task
-    parts = _SHARED["parts"](k)
-    return task, _run_method(_SHARED["methods"][mi], parts["train"], parts["val"], parts["test"], _SHARED["seeds"][k])
-
-
-def _run_tasks(tasks: list[tuple[int, int]], methods: Sequence[Method], parts: Callable[[int], dict],
-               seeds: list[int], workers: int) -> Iterator[tuple[tuple[int, int], tuple[np.ndarray, float, dict]]]:
-    """Yield (task, result) for every (split, method) task, in order (workers=1) or as they finish."""
-    if workers <= 1:
-        for k, mi in tasks:
-            p = parts(k)
-            yield (k, mi), _run_method(methods[mi], p["train"], p["val"], p["test"], seeds[k])
-        return
-    _SHARED.update(parts=parts, methods=methods, seeds=seeds)
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            yield from pool.imap_unordered(_child_task, tasks)
-    finally:
-        _SHARED.clear()
 
 
 def _metrics(pred: np.ndarray, truth: np.ndarray) -> tuple[dict[str, float], list[str]]:
@@ -244,7 +213,12 @@ def run_within(data: FeatureSet, groups: Sequence[str], methods: Sequence[Method
     t0 = time.perf_counter()
     tasks = [(k, mi) for k in range(n_splits) for mi in range(len(methods))]
     done: dict[tuple[int, int], tuple[SplitRecord, TestPredictions]] = {}
-    for (k, mi), (unit, seconds, info) in _run_tasks(tasks, methods, parts, seeds, workers):
+    def run(task: tuple[int, int]) -> tuple[tuple[int, int], tuple[np.ndarray, float, dict]]:
+        k, mi = task
+        p = parts(k)
+        return task, _run_method(methods[mi], p["train"], p["val"], p["test"], seeds[k])
+
+    for (k, mi), (unit, seconds, info) in fork_map(run, tasks, workers):
         method, a, (lo, hi) = methods[mi], assignments[k], ranges[k]
         test_idx = np.flatnonzero(a == "test")
         pred = lo + unit * (hi - lo)
