@@ -1,22 +1,44 @@
 # Two commands do all set-up on a fresh machine:
 #   make demo   score the bundled example photos with the default model
 #   make test   run the whole test suite
-# Both create .venv and install CPU torch 2.13.0 first, so that no CUDA build is pulled in.
+# Both create .venv and install CPU torch 2.13.0 first, so that no CUDA build is pulled in, then
+# every other package at the exact version CI tested (requirements/constraints.txt).
+#   make test-latest   the same suite against the newest releases (in .venv-latest), to find breaks on purpose
+#   make lock          adopt the versions .venv-latest tested: rewrite requirements/constraints.txt
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := requirements/constraints.txt
+LATEST := .venv-latest
 
-.PHONY: venv demo test lint bench bench-quick bench-studies clean
+.PHONY: venv demo test test-latest lock lint bench bench-quick bench-studies clean
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# The build backend is pinned too: setuptools/wheel from the lock, then an editable install without
+# build isolation (an isolated build would fetch the newest setuptools).
+$(STAMP): pyproject.toml $(LOCK)
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -c $(LOCK) --upgrade pip
+	$(BIN)/pip install -q -c $(LOCK) torch==2.13.0
+	$(BIN)/pip install -q -c $(LOCK) setuptools wheel
+	$(BIN)/pip install -q -c $(LOCK) --no-build-isolation -e '.[dev]'
 	touch $(STAMP)
+
+test-latest:
+	rm -rf $(LATEST)
+	$(PY) -m venv $(LATEST)
+	$(LATEST)/bin/pip install -q --upgrade pip setuptools wheel
+	$(LATEST)/bin/pip install -q torch==2.13.0
+	$(LATEST)/bin/pip install -q --upgrade --upgrade-strategy eager --no-build-isolation -e '.[dev]'
+	$(LATEST)/bin/python -m pytest -q
+	$(LATEST)/bin/pip freeze --all --exclude-editable | sed 's/+cpu$$//' > $(LATEST)/tested.txt
+	@echo "newest versions pass: 'make lock' adopts them ($(LATEST)/tested.txt)"
+
+lock:
+	test -f $(LATEST)/tested.txt || { echo "run 'make test-latest' first"; exit 1; }
+	{ sed -n '1,3p' $(LOCK); grep -v '^lpfiqa' $(LATEST)/tested.txt | sort -f; } > $(LOCK).tmp && mv $(LOCK).tmp $(LOCK)
 
 demo: venv
 	$(BIN)/lpfiqa score examples/ --sort
@@ -37,4 +59,4 @@ bench-studies: venv  # make bench, then the studies behind the default model (do
 	$(BIN)/python bench/run_all.py --studies
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(LATEST) build *.egg-info

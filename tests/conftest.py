@@ -1,4 +1,7 @@
-"""Shared fixtures: graded synthetic data made in the test, a tmp cache, the shared photos."""
+"""Shared fixtures: graded data made in the test from the photos shipped in tests/fixtures, a tmp cache.
+
+Nothing here reads ``../shared``: a user's clone and CI run the same tests on the same pixels.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +14,8 @@ import pytest
 import torch
 from PIL import Image, ImageFilter
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-PRISTINE = SHARED / "pristine"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PHOTOS = FIXTURES / "photos"  # 8 small natural photos, sources and licences in fixtures/SOURCES.md
 
 
 @pytest.fixture(autouse=True)
@@ -23,21 +26,11 @@ def _isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
 
 
 def photos(n: int, size: tuple[int, int] = (128, 96)) -> list[Image.Image]:
-    """``n`` natural photos from ../shared/pristine (resized), or procedural textures without it."""
-    files = sorted(PRISTINE.glob("*.png")) if PRISTINE.is_dir() else []
-    if len(files) >= n:
-        step = len(files) // n
-        return [Image.open(f).convert("RGB").resize(size, Image.LANCZOS) for f in files[::step][:n]]
-    rng = np.random.default_rng(0)
-    out = []
-    for _ in range(n):  # smooth random fields with edges: enough structure for blur/noise/JPEG to act on
-        base = rng.normal(size=(size[1] // 8, size[0] // 8, 3))
-        img = Image.fromarray(np.uint8(np.clip(128 + 60 * base, 0, 255))).resize(size, Image.BICUBIC)
-        arr = np.asarray(img, dtype=np.float64)
-        yy, xx = np.mgrid[: size[1], : size[0]]
-        arr += 40 * np.sign(np.sin(xx / (3 + rng.integers(5))) * np.cos(yy / (4 + rng.integers(5))))[..., None]
-        out.append(Image.fromarray(np.uint8(np.clip(arr, 0, 255))))
-    return out
+    """``n`` (<= 8) natural photos from tests/fixtures/photos, resized to ``size``."""
+    files = sorted(PHOTOS.glob("*.png"))
+    if len(files) < n:
+        raise FileNotFoundError(f"tests need {n} photos in {PHOTOS}, found {len(files)}: restore tests/fixtures")
+    return [Image.open(f).convert("RGB").resize(size, Image.LANCZOS) for f in files[:n]]
 
 
 def distort(img: Image.Image, kind: str, level: int, seed: int) -> Image.Image:

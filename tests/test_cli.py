@@ -86,7 +86,7 @@ def test_score_bad_inputs_are_one_line_errors(model_dir, images, tmp_path) -> No
 
 def test_train_then_score_end_to_end(graded_set, tmp_path) -> None:
     run = tmp_path / "run"
-    res = CliRunner().invoke(cli, ["train", str(graded_set), "-o", str(run), "--epochs", "2", "--batch-size", "8",
+    res = CliRunner().invoke(cli, ["train", "--data", str(graded_set), "-o", str(run), "--epochs", "2", "--batch-size", "8",
                                    "--test-fraction", "0.25", "--val-fraction", "0.17", "--category",
                                    "--groups-per-batch", "2", "--lambda-rank", "0.5"])
     assert res.exit_code == 0, res.output
@@ -102,6 +102,22 @@ def test_train_rejects_bad_manifest(tmp_path) -> None:
     bad.write_text("path,score\na.png,not-a-number\n")
     res = CliRunner().invoke(cli, ["train", str(bad), "-o", str(tmp_path / "run")])
     assert res.exit_code == 1 and "line 2" in res.output and "\n" == res.output[-1] and res.output.count("\n") == 1
+
+
+def test_train_takes_the_manifest_as_data_option_or_argument(tmp_path) -> None:
+    """One spelling across train/eval/protocol (--data), the positional MANIFEST kept as an alias."""
+    bad = tmp_path / "m.csv"
+    bad.write_text("path,score\na.png,not-a-number\n")
+    res = CliRunner().invoke(cli, ["train", "-d", str(bad), "-o", str(tmp_path / "run")])
+    assert res.exit_code == 1 and "line 2" in res.output  # reached the manifest reader, as the argument does
+    res = CliRunner().invoke(cli, ["train", "-o", str(tmp_path / "run")])
+    assert res.exit_code == 2 and "--data MANIFEST" in res.output
+    other = tmp_path / "n.csv"
+    other.write_text("path,score\n")
+    res = CliRunner().invoke(cli, ["train", str(bad), "--data", str(other), "-o", str(tmp_path / "run")])
+    assert res.exit_code == 2 and "two manifests" in res.output
+    for command in ("train", "eval", "protocol"):
+        assert "--data" in CliRunner().invoke(cli, [command, "--help"]).output
 
 
 def test_synth_small_set_and_preview(tmp_path) -> None:
@@ -152,3 +168,16 @@ def test_models_list_and_module_entry_point() -> None:
     assert [r["name"] for r in rows if r["default"]] == ["lpf-synth-v3"] and len(rows) == 3
     proc = subprocess.run([sys.executable, "-m", "lpfiqa", "--version"], capture_output=True, text=True, check=True)
     assert "lpfiqa" in proc.stdout
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["score", "--help"], ["train", "--help"], ["data", "list"], ["models"]])
+def test_cli_answers_without_importing_torch(argv) -> None:
+    """Start-up cost guard (the timing itself is bench/cli_startup.py): these commands need no torch."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from lpfiqa.cli import cli\n"
+            "try:\n    cli(sys.argv[1:])\nexcept SystemExit as e:\n    assert e.code in (0, None), e.code\n"
+            "print('\\nHEAVY', ','.join(m for m in ('torch', 'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True).stdout
+    assert out.rstrip().endswith("HEAVY"), out[-200:]  # nothing after it: neither torch nor matplotlib loaded

@@ -18,8 +18,8 @@ what it changes:
   palette quantisation, (de)saturation and chroma noise, which barely change grey-scale
   structure.
 
-The checks run on a synthetic image always and on crops of real photos when
-``../shared/pristine`` exists; every image must be monotone on its own.
+The checks run on a synthetic image and on crops of four real photos shipped in
+``tests/fixtures/crops``; every image must be monotone on its own.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from lpfiqa.synth import contact_sheet, distort, get_distortion, list_distortion
 from lpfiqa.synth.distortions.compression import jpeg2000_available
 from lpfiqa.synth.preview import LABEL_HEIGHT
 
-PRISTINE = Path(__file__).resolve().parents[2] / "shared" / "pristine"
+CROPS = Path(__file__).resolve().parent / "fixtures" / "crops"  # see fixtures/SOURCES.md
 PHOTOS = ["skimage_astronaut.png", "skimage_chelsea.png", "skimage_coffee.png", "mate_LadyBird.png"]
 CROP_HW = (96, 128)
 
@@ -112,19 +112,13 @@ def synthetic_image(h: int = CROP_HW[0], w: int = CROP_HW[1]) -> np.ndarray:
     return np.clip(np.rint(img), 0, 255).astype(np.uint8)
 
 
-def photo_crop(name: str) -> np.ndarray:
-    """Centre crop of the photo resized to KADID's 512 px width (so pixel parameters match)."""
-    if not PRISTINE.is_dir():
-        pytest.skip(f"{PRISTINE} not present")
-    return _load_crop(name)
-
-
 @functools.cache
-def _load_crop(name: str) -> np.ndarray:
-    """Decoding a 1024 px PNG costs more than the distortions: do it once per photo."""
-    im = Image.open(PRISTINE / name).convert("RGB")
-    im = im.resize((512, round(512 * im.height / im.width)), Image.Resampling.LANCZOS)
-    a = np.asarray(im)
+def photo_crop(name: str) -> np.ndarray:
+    """Centre 96x128 crop of the photo resized to KADID's 512 px width (so pixel parameters match).
+
+    The fixture holds that crop with a 16-px margin (fixtures/SOURCES.md says how it was made).
+    """
+    a = np.asarray(Image.open(CROPS / name).convert("RGB"))
     h, w = CROP_HW
     top, left = (a.shape[0] - h) // 2, (a.shape[1] - w) // 2
     crop = a[top : top + h, left : left + w].copy()

@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import make_graded_set
 
 from lpfiqa import create_model
 from lpfiqa.datasets.manifest import read_manifest
@@ -20,14 +21,25 @@ from lpfiqa.training import TrainConfig, split_by_group, train_run
 from lpfiqa.training.fit import FeatureSet, fit
 
 FAST = TrainConfig(epochs=40, batch_size=8, test_fraction=0.25, val_fraction=0.17, seed=0)
-SRCC_FLOOR = 0.6  # an untrained model must fail this floor, a trained one must pass it
+# What training adds, measured on the 2 held-out photos (see the test below). Random heads on the
+# frozen VGG16 already rank blur/noise/JPEG levels a little (|SRCC| up to 0.52 over 8 seeds and 3
+# splits when this was set), so the control is the best of several untrained heads, not zero.
+SRCC_FLOOR = 0.70  # trained reached 0.70-0.92 over split seeds 0-2; no untrained head reached 0.52
+MARGIN = 0.15  # trained minus the best untrained |SRCC|: 0.18-0.46 over split seeds 0-2
+UNTRAINED_SEEDS = range(8)
 
 
 @pytest.fixture(scope="module")
-def trained(graded_set, tmp_path_factory):
+def graded_set_256(tmp_path_factory):
+    """The graded set at 256x192 (8x6 tokens): 128x96 leaves 4x3 tokens, too few to learn from reliably."""
+    return make_graded_set(tmp_path_factory.mktemp("graded256"), size=(256, 192))
+
+
+@pytest.fixture(scope="module")
+def trained(graded_set_256, tmp_path_factory):
     run = tmp_path_factory.mktemp("run")
     cache = tmp_path_factory.mktemp("featcache")
-    report = train_run(graded_set, run, LPFConfig(), FAST, cache_root=cache, show_progress=False)
+    report = train_run(graded_set_256, run, LPFConfig(), FAST, cache_root=cache, show_progress=False)
     return run, report, cache
 
 
@@ -59,23 +71,32 @@ def test_split_is_by_photo(trained) -> None:
 
 
 def test_trained_model_ranks_unseen_photos_levels(trained) -> None:
+    """Training, not the frozen encoder, is what ranks the levels of photos the model never saw.
+
+    Same encoder, same held-out images: the trained heads must reach a floor that none of
+    8 randomly initialised heads reaches, and beat the best of them (either sign) by a margin.
+    """
     run, report, _ = trained
-    rows = _test_rows(run)
-    truth = np.array([float(p.split("_")[-1].split(".")[0]) for p in (r["path"] for r in rows)])
+    paths = [r["path"] for r in _test_rows(run)]
+    truth = np.array([float(p.split("_")[-1].split(".")[0]) for p in paths])  # the level: higher is worse
     trained_model = create_model(run)
-    pred = np.array(trained_model.score([r["path"] for r in rows]))
-    untrained = QualityModel(LPFHeads(LPFConfig()).eval(), encoder=trained_model.encoder)
-    pred0 = np.array(untrained.score([r["path"] for r in rows]))
-    s_trained, s_untrained = srcc(pred, -truth), srcc(pred0, -truth)
+    s_trained = srcc(np.array(trained_model.score(paths)), -truth)
+    s_untrained = []
+    for seed in UNTRAINED_SEEDS:
+        torch.manual_seed(seed)
+        untrained = QualityModel(LPFHeads(LPFConfig()).eval(), encoder=trained_model.encoder)
+        s_untrained.append(srcc(np.array(untrained.score(paths)), -truth))
+    best_untrained = max(abs(s) for s in s_untrained)
     assert s_trained >= SRCC_FLOOR, (s_trained, report.test)
-    assert abs(s_untrained) < SRCC_FLOOR, s_untrained
+    assert best_untrained < SRCC_FLOOR, s_untrained  # the floor is one that only training reaches
+    assert s_trained - best_untrained >= MARGIN, (s_trained, s_untrained)
     assert abs(report.test["srcc"] - s_trained) < 0.05  # the run's own test figure is the same measurement
 
 
-def test_cached_features_are_reused(trained, graded_set, tmp_path) -> None:
+def test_cached_features_are_reused(trained, graded_set_256, tmp_path) -> None:
     _, first, cache = trained
     assert first.cache_misses == 80 and first.cache_hits == 0
-    again = train_run(graded_set, tmp_path / "again", LPFConfig(), TrainConfig(epochs=1, batch_size=8,
+    again = train_run(graded_set_256, tmp_path / "again", LPFConfig(), TrainConfig(epochs=1, batch_size=8,
                       test_fraction=0.34, val_fraction=0.25), cache_root=cache, show_progress=False)
     assert again.cache_hits == 80 and again.cache_misses == 0
     assert again.seconds_features < first.seconds_features

@@ -6,11 +6,25 @@ Example:
     ['lpf-synth-v1', 'lpf-synth-v2', 'lpf-synth-v3']
 """
 
+from typing import TYPE_CHECKING
+
+from ._lazy import lazy_getattr
 from .errors import ImageReadError, LpfiqaError, UnknownModelError
-from .inference import Prediction, QualityModel
-from .models import LPFConfig
-from .registry import create_model as create_model
-from .registry import list_models as list_models
+
+if TYPE_CHECKING:  # the real imports, for type checkers and IDEs
+    from .inference import Prediction, QualityModel
+    from .models import LPFConfig
+    from .registry import create_model, list_models
+
+# ``import lpfiqa`` (and so ``lpfiqa --help``) must not pay for importing torch: these resolve on first use.
+__getattr__ = lazy_getattr(__name__, {
+    "Prediction": "inference",
+    "QualityModel": "inference",
+    "LPFConfig": "models",
+    "create_model": "registry",
+    "list_models": "registry",
+})
+
 
 __version__ = "0.1.0"
 

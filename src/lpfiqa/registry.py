@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from .errors import UnknownModelError, WeightsError
-from .inference import QualityModel
-from .models.io import load_heads
+
+if TYPE_CHECKING:  # imported inside create_model: listing models must not import torch
+    from .inference import QualityModel
 
 __all__ = ["DEFAULT_MODEL", "ModelInfo", "create_model", "list_models", "register_model"]
 
@@ -78,6 +81,9 @@ def create_model(name_or_path: str | Path | None = None, max_pixels: int | None 
         >>> model.score("photo.jpg")                 # doctest: +SKIP
         71.3
     """
+    from .inference import QualityModel
+    from .models.io import load_heads
+
     key = str(name_or_path) if name_or_path is not None else DEFAULT_MODEL
     kwargs = {"max_pixels": max_pixels} if max_pixels else {}
     if key in _REGISTRY:

@@ -32,6 +32,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..errors import WeightsError
+from .stages import STAGES
 
 __all__ = ["STAGES", "Preprocessing", "VGG16Features", "load_vgg16"]
 
@@ -43,10 +44,6 @@ _CONVS = [
     ("conv4_1", 256, 512), ("conv4_2", 512, 512), ("conv4_3", 512, 512),
     ("conv5_1", 512, 512), ("conv5_2", 512, 512), ("conv5_3", 512, 512),
 ]
-# Stage outputs (after ReLU) a caller can ask for: name -> (channels, stride w.r.t. the input).
-STAGES: dict[str, tuple[int, int]] = {
-    "conv1_2": (64, 1), "conv2_2": (128, 2), "conv3_3": (256, 4), "conv4_3": (512, 8), "conv5_3": (512, 16),
-}
 _TORCHVISION_INDEX = [0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28]  # torchvision `features.N`
 BUNDLED_WEIGHTS = "vgg16_imagenet_keras.safetensors"
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from ..errors import LpfiqaError
-from ..imageio import IMAGE_EXTENSIONS
 
 __all__ = ["LpfiqaGroup", "expand_inputs"]
 
@@ -25,6 +24,8 @@ class LpfiqaGroup(click.Group):
 
 
 def _is_image(path: Path) -> bool:
+    from ..imageio import IMAGE_EXTENSIONS  # imageio imports torch: not at CLI start-up
+
     return path.suffix.lower() in IMAGE_EXTENSIONS
 
 

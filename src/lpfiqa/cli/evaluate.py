@@ -53,7 +53,7 @@ def _fmt(v: float | int | None) -> str:
 
 
 @click.command("protocol")
-@click.option("--data", "manifest", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("-d", "--data", "manifest", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Within-dataset: the manifest to split n times.")
 @click.option("--train", "train_manifest", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Cross-dataset: train on this manifest (validation carved from it) ...")

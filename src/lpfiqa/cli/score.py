@@ -7,13 +7,16 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from tqdm.auto import tqdm
 
-from ..inference import ScoreRecord
-from ..registry import DEFAULT_MODEL, create_model
+from ..registry import DEFAULT_MODEL
 from ._common import expand_inputs
+
+if TYPE_CHECKING:
+    from ..inference import ScoreRecord
 
 COLUMNS = ("path", "score", "width", "height", "error")
 
@@ -79,6 +82,8 @@ def score_cmd(inputs: tuple[str, ...], model: str, recursive: bool, output: Path
     sources = expand_inputs(inputs, recursive)
     if not sources:
         raise click.ClickException(f"no images found in {' '.join(inputs)}; check the paths or add --recursive")
+    from ..registry import create_model  # imports torch: only once there is work to do
+
     qm = create_model(model, max_pixels=max_pixels)
     writer = _StreamingWriter(output) if output else None
     bar = tqdm(total=len(sources), desc="scoring", unit="img", file=sys.stderr,

@@ -9,8 +9,7 @@ from types import FrameType
 
 import click
 
-from ..registry import DEFAULT_MODEL, create_model
-from ..server import LpfiqaServer, ServerConfig, serve
+from ..registry import DEFAULT_MODEL
 
 
 def _is_loopback(host: str) -> bool:
@@ -53,6 +52,9 @@ def serve_cmd(model: str, host: str, port: int, max_body_mb: float, max_pixels: 
 
     Stop with Ctrl+C (or SIGTERM); a one-line summary is printed on the way out.
     """
+    from ..registry import create_model  # torch and the server load only when serving
+    from ..server import LpfiqaServer, ServerConfig, serve
+
     import torch
 
     if threads:

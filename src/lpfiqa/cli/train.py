@@ -11,7 +11,10 @@ from ..training.config import TrainConfig
 
 
 @click.command("train")
-@click.argument("manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("manifest_arg", metavar="[MANIFEST]", required=False,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-d", "--data", "manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Manifest CSV to train on (as in `lpfiqa eval` and `lpfiqa protocol`; a bare MANIFEST also works).")
 @click.option("-o", "--out", "run_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Run folder to write (weights, config, metrics, curves).")
 @click.option("--epochs", type=click.IntRange(1), default=TrainConfig.epochs, show_default=True)
@@ -49,17 +52,26 @@ from ..training.config import TrainConfig
               help="Feature cache folder (default $LPFIQA_CACHE or ~/.cache/lpfiqa).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last checkpoint.")
 @click.option("--threads", type=click.IntRange(0), default=0, help="Torch threads (0: default).")
-def train_cmd(manifest: Path, run_dir: Path, epochs: int, batch_size: int, lr: float, window: int, seed: int,
+def train_cmd(manifest_arg: Path | None, manifest: Path | None, run_dir: Path, epochs: int, batch_size: int, lr: float, window: int, seed: int,
               val_fraction: float, test_fraction: float, max_side: int | None, patience: int, latent_dim: int,
               num_classes: int, lambda_cat: float, lambda_cmp: float, category: bool, no_comparison: bool,
               no_weight_stream: bool, stages: str, token_transform: str, groups_per_batch: int,
               lambda_rank: float, encoder_weights: str | None, cache_dir: Path | None, resume: bool,
               threads: int) -> None:
-    """Train LPF (FEN + category + comparison + DaQRN, one stage) on MANIFEST.
+    """Train LPF (FEN + category + comparison + DaQRN, one stage) on a manifest.
 
-    MANIFEST is a CSV with columns path,score and optionally higher_is_better, group, split
+    \b
+    lpfiqa train --data koniq.csv -o runs/koniq --epochs 40
+
+    The manifest is a CSV with columns path,score and optionally higher_is_better, group, split
     (see `lpfiqa data prepare`). Encoder features are cached, so re-runs skip the encoder.
+    `lpfiqa train MANIFEST -o RUN` (the manifest as an argument) is the same command.
     """
+    if manifest_arg is not None and manifest is not None and manifest_arg != manifest:
+        raise click.UsageError(f"two manifests given ({manifest_arg} and --data {manifest}): give one")
+    manifest = manifest or manifest_arg
+    if manifest is None:
+        raise click.UsageError("no manifest: give it with --data MANIFEST.csv (make one with `lpfiqa data prepare`)")
     from ..training.run import train_run
 
     mcfg = LPFConfig(stages=tuple(s.strip() for s in stages.split(",") if s.strip()), latent_dim=latent_dim,

@@ -207,7 +207,7 @@ def logistic_fit(pred: Any, mos: Any, params: int = 4, *, maxfev: int = 20000) -
         >>> fit.ok, [round(b, 3) for b in fit.params]
         (True, [5.0, 1.0, 0.5, 0.7])
         >>> bad = logistic_fit([1, 1, 1, 1], [1, 2, 3, 4])
-        >>> bad.ok, bad.kind, bad.params
+        >>> bad.ok, bad.kind, tuple(round(p, 6) + 0.0 for p in bad.params)
         (False, 'linear', (0.0, 2.5))
     """
     p, m = _logistic_update(pred, mos, params)

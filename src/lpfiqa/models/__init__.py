@@ -1,6 +1,12 @@
-"""LPF model definition and its config."""
+"""LPF model definition and its config (the torch modules load on first use)."""
 
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_getattr
 from .config import LPFConfig
-from .lpf import FEN, LPF, ComparisonHead, DaQRN, LPFHeads, pool_tokens
+
+if TYPE_CHECKING:
+    from .lpf import FEN, LPF, ComparisonHead, DaQRN, LPFHeads, pool_tokens
 
 __all__ = ["FEN", "LPF", "ComparisonHead", "DaQRN", "LPFConfig", "LPFHeads", "pool_tokens"]
+__getattr__ = lazy_getattr(__name__, {name: "lpf" for name in __all__ if name != "LPFConfig"})

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from ..backbones.vgg16 import STAGES
+from ..backbones.stages import STAGES
 from ..errors import ConfigError
 
 __all__ = ["LPFConfig", "TOKEN_TRANSFORMS"]

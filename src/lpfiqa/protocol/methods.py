@@ -40,7 +40,7 @@ class Method(ABC):
         ...         return np.array([float(g.float().mean()) for g in test.grids])
         >>> import torch
         >>> fs = FeatureSet([torch.ones(4, 1, 1) * i for i in range(3)], np.full(3, np.nan))
-        >>> MeanToken().fit_predict(fs, fs, fs).tolist()
+        >>> MeanToken().fit_predict(fs, fs, fs).round(6).tolist()
         [0.0, 1.0, 2.0]
     """
 

@@ -1,0 +1,82 @@
+"""Time how fast the CLI answers the commands that need no model: --help, score --help, data list, models.
+
+Why: a user's first contact is ``lpfiqa --help``; a second of CPU spent importing torch
+before printing help makes the tool feel broken. Target: < 0.5 s wall for each of the four
+commands (a fresh Python process each time, the way a shell runs it). Usage::
+
+    .venv/bin/python bench/cli_startup.py                     # this checkout -> bench/results/cli_startup.json
+    .venv/bin/python bench/cli_startup.py --src OLD/src --label before   # another checkout's code, same venv
+
+Each command runs ``python -m lpfiqa ...`` in a new process (``--runs`` times, after one
+warm-up that fills the OS file cache); the figure is the median wall time, with the
+children's CPU time beside it. ``--src`` puts another source tree first on PYTHONPATH, so
+an older commit can be timed with the same interpreter and packages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from _common import header, log, write_json
+
+COMMANDS = [["--help"], ["score", "--help"], ["data", "list"], ["models"]]
+TARGET_S = 0.5
+
+
+def time_command(argv: list[str], runs: int, env: dict[str, str]) -> dict:
+    """Median wall and CPU seconds of ``python -m lpfiqa ARGV`` over ``runs`` fresh processes."""
+    walls, cpus = [], []
+    for i in range(runs + 1):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "lpfiqa", *argv], env=env, capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if proc.returncode != 0:
+            raise SystemExit(f"`lpfiqa {' '.join(argv)}` failed ({proc.returncode}): {proc.stderr.strip()[-300:]}")
+        if i == 0:
+            continue  # warm-up: the first run also reads the files from disk
+        walls.append(wall)
+        cpus.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
+    return {"median_s": round(statistics.median(walls), 4), "max_s": round(max(walls), 4),
+            "cpu_median_s": round(statistics.median(cpus), 4), "runs": runs}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--src", type=Path, default=None, help="Source tree to time instead of the installed package.")
+    p.add_argument("--label", default="after", help="Key under which this run is stored (e.g. before/after).")
+    p.add_argument("--out", default="cli_startup.json")
+    args = p.parse_args()
+    env = dict(os.environ)
+    if args.src:
+        env["PYTHONPATH"] = os.pathsep.join([str(args.src.resolve()), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    rows = {}
+    for argv in COMMANDS:
+        name = "lpfiqa " + " ".join(argv)
+        rows[name] = time_command(argv, args.runs, env)
+        ok = "ok" if rows[name]["median_s"] < TARGET_S else "MISSES"
+        log(f"{name:<22} {rows[name]['median_s']:.3f} s wall, {rows[name]['cpu_median_s']:.3f} s CPU  "
+            f"(target < {TARGET_S} s: {ok})")
+    import json
+
+    out = Path(__file__).parent / "results" / args.out
+    data = json.loads(out.read_text()) if out.exists() else {}
+    data.update(header("bench/cli_startup.py", args))  # provenance of the latest run
+    data.setdefault("runs", {})[args.label] = {"src": str(args.src or "installed"), "commands": rows,
+                                               "target_s": TARGET_S}
+    write_json(args.out, data)
+    worst = max(r["median_s"] for r in rows.values())
+    log(f"{args.label}: slowest command {worst:.3f} s (target < {TARGET_S} s) -> bench/results/{args.out}")
+
+
+if __name__ == "__main__":
+    main()
