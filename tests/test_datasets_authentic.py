@@ -10,6 +10,7 @@ from _dataset_fixtures import cell, image, xlsx
 from lpfiqa.datasets import (
     DatasetWarning,
     check_counts,
+    prepare,
     read_bid,
     read_cid2013,
     read_koniq10k,
@@ -57,6 +58,24 @@ def test_livec_keep_training(livec):
     assert len(m) + len(m.missing) == 10
 
 
+@pytest.mark.parametrize("data", ["Data", "."])
+def test_livec_names_and_mos_files_alone(tmp_path, data):
+    """Only AllImages_release.mat and AllMOS_release.mat, in Data/ or beside Images/."""
+    root = tmp_path / "ChallengeDB_release"
+    (root / data).mkdir(parents=True, exist_ok=True)
+    names = cell(["t1.bmp", "100.bmp", "101.JPG"], column=True)
+    scipy.io.savemat(root / data / "AllImages_release.mat", {"AllImages_release": names})
+    scipy.io.savemat(root / data / "AllMOS_release.mat", {"AllMOS_release": np.array([[60.0, 32.56, 66.36]])})
+    image(root / "Images" / "100.bmp")
+    image(root / "Images" / "101.JPG")
+    m = read_livec(tmp_path)
+    assert [(r.path.relative_to(root).as_posix(), r.score, r.extra) for r in m] == [
+        ("Images/100.bmp", 32.56, {}),
+        ("Images/101.JPG", 66.36, {}),
+    ]
+    assert m.meta["label_file"] == "AllMOS_release.mat" and m.meta["score_unit"] == "MOS, 0-100"
+
+
 def test_livec_errors(livec):
     scipy.io.savemat(livec / "Data" / "AllMOS_release.mat", {"AllMOS_release": np.ones((1, 9))})
     with pytest.raises(DatasetError, match="AllMOS_release has 9 values but AllImages_release.mat 10 names"):
@@ -102,7 +121,13 @@ def koniq(tmp_path):
 def test_koniq_rows_and_official_split(koniq):
     with pytest.warns(DatasetWarning, match="10043785683.jpg"):
         m = read_koniq10k(koniq)
-    assert m.meta == {"size": "1024x768", "score": "MOS", "split": "official"}
+    assert m.meta == {
+        "size": "1024x768",
+        "score": "MOS",
+        "split": "official",
+        "label_file": "koniq10k_scores_and_distributions.csv",  # preferred when both are present
+        "score_unit": "MOS, 1-5",
+    }
     assert [(r.path.relative_to(koniq).as_posix(), r.score, r.split) for r in m] == [
         ("1024x768/10004473376.jpg", 3.829, "train"),
         ("1024x768/10007357496.jpg", 3.479, "test"),
@@ -158,8 +183,88 @@ def test_koniq_errors(koniq):
     with pytest.raises(DatasetError, match="no image folder '1024x768/' or '512x384/'"):
         read_koniq10k(koniq)
     (koniq / "koniq10k_scores_and_distributions.csv").unlink()
-    with pytest.raises(DatasetError, match="KonIQ-10k: none of 'koniq10k_scores_and_distributions.csv'"):
+    with pytest.raises(DatasetError, match="no image folder"):
+        read_koniq10k(koniq)  # the sets file alone is enough for the labels
+    (koniq / "metadata" / "koniq10k_distributions_sets.csv").unlink()
+    with pytest.raises(
+        DatasetError,
+        match=r"KonIQ-10k: none of 'koniq10k_scores_and_distributions.csv' \(download site\) or "
+        r"'koniq10k_distributions_sets.csv' \(github.com/subpic/koniq, metadata/\) found",
+    ):
         read_koniq10k(koniq)
+
+
+# the real header and first rows of github.com/subpic/koniq metadata/koniq10k_distributions_sets.csv
+# (its MOS column is the 0-100 z-score), plus row 22, the first validation image
+_SETS_GITHUB = (
+    "image_name,c1,c2,c3,c4,c5,c_total,MOS,SD,set\n"
+    "10004473376.jpg,0.0,0.0,0.238095238095,0.695238095238,0.0666666666667,105,77.3836206897,0.527277894494,"
+    "training\n"
+    "10007357496.jpg,0.0,0.03125,0.46875,0.489583333333,0.0104166666667,96,68.7285714286,0.580003024795,test\n"
+    "10007903636.jpg,0.0104166666667,0.0,0.208333333333,0.760416666667,0.0208333333333,96,78.6285714286,"
+    "0.527219618675,training\n"
+    "10043785683.jpg,0.0,0.0,0.433962264151,0.566037735849,0.0,106,71.2043269231,0.497974333332,validation\n"
+)
+
+
+@pytest.fixture
+def koniq_github_only(tmp_path):
+    """The common case: the image folder and only the GitHub sets file beside it."""
+    root = tmp_path / "koniq10k"
+    (root / "512x384").mkdir(parents=True)
+    (root / "koniq10k_distributions_sets.csv").write_text(_SETS_GITHUB)
+    for name in ("10004473376.jpg", "10007357496.jpg", "10007903636.jpg", "10043785683.jpg"):
+        image(root / "512x384" / name)
+    return root
+
+
+def test_koniq_sets_file_alone(koniq_github_only):
+    m = read_koniq10k(koniq_github_only)
+    assert m.meta == {
+        "size": "512x384",
+        "score": "MOS",
+        "split": "official",
+        "label_file": "koniq10k_distributions_sets.csv",
+        "score_unit": "MOS, 1-5 (sum k*ck of c1..c5)",
+    }
+    # the 1-5 MOS as the download-site file has it (3.829, 3.479 in its 3-decimal copies)
+    assert [(r.path.name, round(r.score, 4), r.split) for r in m] == [
+        ("10004473376.jpg", 3.8286, "train"),
+        ("10007357496.jpg", 3.4792, "test"),
+        ("10007903636.jpg", 3.7812, "train"),
+        ("10043785683.jpg", 3.566, "val"),
+    ]
+    assert m[0].extra == {"std": "0.527277894494", "c_total": "105", "mos_zscore": "77.3836206897"}
+    assert all(r.higher_is_better and r.group == r.path.name for r in m)
+    assert "labels koniq10k_distributions_sets.csv; score MOS, 1-5 (sum k*ck of c1..c5)" in str(m.summary())
+    assert m.summary().as_dict()["label_file"] == "koniq10k_distributions_sets.csv"
+
+
+def test_koniq_sets_file_alone_zscore_and_prepare(koniq_github_only, tmp_path):
+    m = read_koniq10k(koniq_github_only, score="MOS_zscore")
+    assert [r.score for r in m][:2] == [77.3836206897, 68.7285714286]  # the file's MOS column, as is
+    assert round(float(m[0].extra["mos"]), 4) == 3.8286
+    assert m.meta["score_unit"] == "MOS z-score, 0-100 (the sets file's MOS column)"
+    prepare("koniq", koniq_github_only, out=tmp_path / "k.csv", check="off")
+    lines = (tmp_path / "k.csv").read_text().splitlines()
+    assert lines[0] == "path,score,higher_is_better,group,dist_type,dist_level,split,std,c_total,mos_zscore"
+    assert lines[1] == (
+        "koniq10k/512x384/10004473376.jpg,3.8285714286,1,10004473376.jpg,,,train,0.527277894494,105,77.3836206897"
+    )
+
+
+def test_koniq_sets_file_alone_errors(koniq_github_only):
+    sets = koniq_github_only / "koniq10k_distributions_sets.csv"
+    sets.write_text("image_name,MOS,SD,set\n10004473376.jpg,77.38,0.53,training\n")
+    with pytest.raises(DatasetError, match=r"line 1: .*missing c1, c2, c3, c4, c5 .*use score='MOS_zscore'"):
+        read_koniq10k(koniq_github_only)
+    assert read_koniq10k(koniq_github_only, score="MOS_zscore").missing == []
+    sets.write_text(_SETS_GITHUB.replace("0.03125", "n/a"))
+    with pytest.raises(DatasetError, match=r"sets\.csv, line 3: c2 must be a number, got 'n/a'"):
+        read_koniq10k(koniq_github_only)
+    sets.write_text(_SETS_GITHUB.replace("validation", "valid"))
+    with pytest.raises(DatasetError, match=r"line 5: set must be training, validation or test; got 'valid'"):
+        read_koniq10k(koniq_github_only)
 
 
 # ------------------------------------------------------------------------------ SPAQ
@@ -201,6 +306,20 @@ def test_spaq_rows(spaq):
     assert all(r.higher_is_better and r.group == r.path.name for r in m)
 
 
+def test_spaq_workbook_beside_images(spaq):
+    """Only the MOS workbook, kept beside TestImage/ rather than in Annotations/."""
+    for p in (spaq / "Annotations").iterdir():
+        if p.name.startswith("MOS"):
+            p.rename(spaq / p.name)
+        else:
+            p.unlink()
+    (spaq / "Annotations").rmdir()
+    with pytest.warns(DatasetWarning, match="00003.jpg"):
+        m = read_spaq(spaq.parent)
+    assert [r.path.relative_to(spaq).as_posix() for r in m] == ["TestImage/00001.jpg", "TestImage/00002.jpg"]
+    assert m.meta == {"label_file": "MOS and Image attribute scores.xlsx", "score_unit": "MOS, 0-100"}
+
+
 def test_spaq_errors(spaq):
     xlsx(
         spaq / "Annotations" / "MOS and Image attribute scores.xlsx",
@@ -240,6 +359,7 @@ def test_bid_rows(bid):
         ("databaseimage0003.jpg", 1.5, "3"),
     ]
     assert all(r.higher_is_better and r.group.startswith("DatabaseImage") for r in m)
+    assert m.meta == {"label_file": "DatabaseGrades.xlsx", "score_unit": "MOS, 0-5"}
 
 
 def test_bid_errors(bid):
@@ -281,6 +401,7 @@ def test_cid2013_rows(cid):
         ("IS2/co3/is_ii_c03_d07.JPG", 61.2, "IS_II_C03"),
     ]
     assert m[1].extra == {"image_set": "II", "scene": "03", "device": "07", "image_set_mos": "62.5"}
+    assert m.meta["score_unit"] == "Realigned MOS, about 0-100"
     miss = m.missing[0]
     assert miss.path == cid / "IS6" / "co6" / "IS_VI_C06_D14.jpg" and miss.score == -9.55
     assert check_counts(m) == ["cid2013: 3 labelled images (2 present, 1 missing), expected 474 or 480"]

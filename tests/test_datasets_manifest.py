@@ -167,6 +167,19 @@ def test_summary_lists_missing_files(tmp_path):
     assert s.as_dict()["missing"] == 2
     assert m.summary(check_files=False).missing_files == [str(tmp_path / "never.png")]
     assert [r.path for r in m.select("train")] == [a]
+    assert "labels" not in text and s.as_dict()["label_file"] == ""
+
+
+def test_summary_says_which_label_file_and_scale():
+    m = Manifest(
+        [ManifestRow(Path("/d/a.jpg"), 3.8, True, "a.jpg"), ManifestRow(Path("/d/b.jpg"), 2.1, True, "b.jpg")],
+        name="koniq10k",
+        meta={"label_file": "koniq10k_distributions_sets.csv", "score_unit": "MOS, 1-5"},
+    )
+    s = m.summary(check_files=False)
+    assert str(s).splitlines()[2] == "  labels koniq10k_distributions_sets.csv; score MOS, 1-5"
+    assert (s.as_dict()["label_file"], s.as_dict()["score_unit"]) == ("koniq10k_distributions_sets.csv", "MOS, 1-5")
+    assert m.select("").summary(check_files=False).label_file == "koniq10k_distributions_sets.csv"
 
 
 def test_normalised_scores_and_back():

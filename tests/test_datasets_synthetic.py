@@ -58,7 +58,7 @@ def test_live_rows(live):
     top, root = live
     with pytest.warns(DatasetWarning, match=r"776 image\(s\) listed in the labels are missing"):
         m = read_live(top)  # found one level down
-    assert m.name == "live" and m.meta["dmos"] == "realigned"
+    assert m.name == "live" and m.meta["dmos"] == "realigned" and m.meta["label_file"] == "dmos_realigned.mat"
     assert [(r.path.relative_to(root).as_posix(), r.score) for r in m] == [
         ("jp2k/img1.bmp", 100.0),
         ("jp2k/img2.bmp", 100.1),
@@ -91,15 +91,30 @@ def test_live_original_dmos_and_references(live):
     assert m[2].path.name == "img227.bmp" and m[2].extra["is_reference"] == "1"
     assert "dmos_std" not in m[0].extra
     assert len(m) + len(m.missing) == 982 and check_counts(m) == []
-    with pytest.raises(ValueError, match="dmos must be 'realigned' or 'original'"):
+    with pytest.raises(ValueError, match="dmos must be 'auto', 'realigned' or 'original'"):
         read_live(root, dmos="new")
+
+
+@pytest.mark.filterwarnings("ignore:live. 776 image:lpfiqa.datasets.DatasetWarning")
+def test_live_with_dmos_mat_only(live):
+    """A copy without dmos_realigned.mat: the original DMOS, said so (default dmos='auto')."""
+    top, root = live
+    (root / "dmos_realigned.mat").unlink()
+    with pytest.warns(DatasetWarning, match=r"no dmos_realigned\.mat in .*; using dmos\.mat"):
+        m = read_live(top)
+    assert m.meta["dmos"] == "original" and m.meta["label_file"] == "dmos.mat"
+    assert [r.score for r in m][:2] == [0.0, 0.1]  # dmos, not dmos_new (+100 in this fixture)
+    assert "score DMOS, original (dmos)" in str(m.summary())
+    (root / "dmos.mat").unlink()
+    with pytest.raises(DatasetError, match="LIVE: neither dmos_realigned.mat nor dmos.mat found"):
+        read_live(top)
 
 
 def test_live_errors(live):
     top, root = live
     (root / "dmos_realigned.mat").unlink()
     with pytest.raises(DatasetError, match=r"dmos_realigned\.mat not found.*dmos='original'"):
-        read_live(root)
+        read_live(root, dmos="realigned")
     scipy.io.savemat(root / "dmos_realigned.mat", {"dmos": np.ones((1, 982)), "orgs": np.zeros((1, 982))})
     with pytest.raises(DatasetError, match=r"dmos_realigned\.mat: expected MATLAB variable\(s\) dmos_new"):
         read_live(root)
@@ -162,6 +177,44 @@ def test_csiq_rows(csiq):
     assert [(r.path.name, r.dist_level) for r in m.missing] == [("aerial_city.contrast.4.png", 4)]
 
 
+# lines 1, 2, 151 and 301 of HyperIQA's csiq_label.txt (SSL92/hyperIQA), which many copies carry instead of the
+# workbook
+_CSIQ_HYPERIQA = (
+    "1600.AWGN.1.png 0.061989\n1600.AWGN.2.png 0.206245\n1600.JPEG.1.png 0.012873\n1600.jpeg2000.1.png 0.011967\n"
+)
+
+
+@pytest.mark.parametrize("layout", ["dst_imgs/awgn", "dst_imgs_all"])
+def test_csiq_hyperiqa_label_file_alone(tmp_path, layout):
+    root = tmp_path / "CSIQ"
+    root.mkdir()
+    (root / "csiq_label.txt").write_text(_CSIQ_HYPERIQA)
+    image(root / layout / "1600.AWGN.1.png")
+    image(root / layout / "1600.AWGN.2.png")
+    image(root / "src_imgs" / "1600.png")
+    with pytest.warns(DatasetWarning, match=r"2 image\(s\)"):
+        m = read_csiq(tmp_path)
+    assert [(r.path.relative_to(root).as_posix(), r.score, r.group, r.dist_type, r.dist_level) for r in m] == [
+        (f"{layout}/1600.AWGN.1.png", 0.061989, "1600", "awgn", 1),
+        (f"{layout}/1600.AWGN.2.png", 0.206245, "1600", "awgn", 2),
+    ]
+    assert [(r.path.name, r.dist_type) for r in m.missing] == [
+        ("1600.JPEG.1.png", "jpeg"), ("1600.jpeg2000.1.png", "jpeg2000")
+    ]
+    assert m[0].extra == {"ref_path": str(root / "src_imgs" / "1600.png")} and not m[0].higher_is_better
+    assert m.meta == {"label_file": "csiq_label.txt", "score_unit": "DMOS, 0-1 (HyperIQA's csiq_label.txt)"}
+    (root / "csiq_label.txt").write_text("1600.AWGN.1.png\n")
+    with pytest.raises(DatasetError, match=r"csiq_label\.txt, line 1: expected '<ref>\.<TOKEN>\.<level>\.png <dmos>'"):
+        read_csiq(root)
+
+
+def test_csiq_prefers_the_workbook(csiq):
+    (csiq / "csiq_label.txt").write_text(_CSIQ_HYPERIQA)
+    with pytest.warns(DatasetWarning):
+        m = read_csiq(csiq.parent)
+    assert m.meta["label_file"] == "csiq.DMOS.xlsx" and m[0].extra["dmos_std"] == "0.01"
+
+
 def test_csiq_errors(csiq):
     with pytest.raises(DatasetError, match=r"CSIQ: none of 'csiq\.DMOS\.xlsx'"):
         read_csiq(csiq / "dst_imgs")
@@ -213,6 +266,7 @@ def test_tid2013_rows(tid):
         (4.25, "I01", "jpeg2000", 1, "0.2"),
     ]
     assert all(r.higher_is_better for r in m)
+    assert m.meta == {"label_file": "mos_with_names.txt", "score_unit": "MOS, 0-9"}
     assert m[0].extra["ref_path"] == str(tid / "reference_images" / "I01.BMP")
     miss = m.missing[0]
     assert (miss.group, miss.dist_type, miss.dist_level) == ("I25", "sparse_sampling_and_reconstruction", 5)
@@ -244,7 +298,28 @@ def test_tid2013_errors(tid):
     with pytest.raises(DatasetError, match=r"mos_std\.txt: expected one value per line .*\(3\), got 1"):
         read_tid2013(tid)
     (tid / "mos_with_names.txt").unlink()
-    with pytest.raises(DatasetError, match=r"TID2013: none of 'mos_with_names\.txt' found"):
+    (tid / "mos.txt").unlink()
+    with pytest.raises(DatasetError, match=r"TID2013: none of 'mos_with_names\.txt', 'mos\.txt' found"):
+        read_tid2013(tid)
+
+
+@pytest.mark.filterwarnings("ignore:tid2013. 2998 image:lpfiqa.datasets.DatasetWarning")
+def test_tid2013_mos_txt_alone(tid):
+    """A copy with mos.txt but no mos_with_names.txt: names from the release order."""
+    (tid / "mos_with_names.txt").unlink()
+    (tid / "mos_std.txt").unlink()
+    values = [f"{(k % 90) / 10:.5f}" for k in range(3000)]
+    values[0], values[50] = "5.51429", "5.91429"  # i01_01_1 and i01_11_1, as in the release
+    (tid / "mos.txt").write_bytes("\r\n".join(values).encode() + b"\r\n")
+    m = read_tid2013(tid.parent)
+    assert [(r.path.name, r.score, r.dist_type, r.dist_level) for r in m] == [
+        ("i01_01_1.bmp", 5.51429, "additive_gaussian_noise", 1),
+        ("I01_11_1.bmp", 5.91429, "jpeg2000", 1),
+    ]
+    assert m.missing[-1].path.name == "i25_24_5.bmp" and len(m) + len(m.missing) == 3000
+    assert m.meta == {"label_file": "mos.txt", "score_unit": "MOS, 0-9 (names from the release order)"}
+    (tid / "mos.txt").write_bytes(b"5.5\r\n4.2\r\n")
+    with pytest.raises(DatasetError, match=r"mos\.txt: expected 3000 MOS values .*got 2; use the release's"):
         read_tid2013(tid)
 
 
@@ -276,6 +351,7 @@ def test_kadid_rows(kadid):
         ("I01_25_05.png", 3.27, "I01", "contrast_change", 5, "0.854"),
     ]
     assert all(r.higher_is_better for r in m)  # "dmos" is really a MOS
+    assert m.meta == {"label_file": "dmos.csv", "score_unit": "MOS-like, 1-5 (the 'dmos' column)"}
     assert m[0].extra["ref_path"] == str(kadid / "images" / "I01.png")
     assert (m.missing[0].group, m.missing[0].dist_type) == ("I81", "jpeg")
 

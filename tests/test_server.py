@@ -327,7 +327,7 @@ def test_cli_serves_then_prints_summary(model: QualityModel, monkeypatch: pytest
             thread.join(timeout=10)
         raise KeyboardInterrupt  # what Ctrl+C does
 
-    monkeypatch.setattr("lpfiqa.cli.serve.create_model", lambda name, max_pixels=None: model)
+    monkeypatch.setattr("lpfiqa.registry.create_model", lambda name, max_pixels=None: model)  # imported by the command
     monkeypatch.setattr(LpfiqaServer, "serve_forever", serve_two_requests_then_stop)
     result = CliRunner().invoke(cli, ["serve", "--port", "0", "--quiet"])
     assert result.exit_code == 0, result.output
@@ -336,7 +336,7 @@ def test_cli_serves_then_prints_summary(model: QualityModel, monkeypatch: pytest
 
 
 def test_cli_port_in_use_is_a_clean_error(model: QualityModel, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("lpfiqa.cli.serve.create_model", lambda name, max_pixels=None: model)
+    monkeypatch.setattr("lpfiqa.registry.create_model", lambda name, max_pixels=None: model)  # imported by the command
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen(1)

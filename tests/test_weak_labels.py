@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -55,7 +57,27 @@ def fitted() -> tuple[np.ndarray, dict[str, np.ndarray], LabelCalibration]:
 
 def test_metrics_order_and_directions() -> None:
     assert METRICS == ("ms_ssim", "gmsd", "vif", "mdsi")
-    assert L.QUALITY_SIGN == {"ms_ssim": 1.0, "gmsd": -1.0, "vif": 1.0, "mdsi": -1.0}
+    assert L.ALL_METRICS == (*METRICS, "delta_e")
+    assert L.QUALITY_SIGN == {"ms_ssim": 1.0, "gmsd": -1.0, "vif": 1.0, "mdsi": -1.0, "delta_e": -1.0}
+
+
+def test_delta_e_sees_colour_damage_the_structural_metrics_miss() -> None:
+    """Why delta_e joined the consensus: desaturation barely moves MS-SSIM/GMSD, but moves CIEDE2000."""
+    from PIL import Image
+
+    from lpfiqa.synth import distort
+
+    photo = Path(__file__).parent / "fixtures" / "crops" / "skimage_coffee.png"
+    ref = np.asarray(Image.open(photo).convert("RGB"))
+    rng = np.random.default_rng(0)
+    imgs = [distort(ref, "color_saturation_1", lv, rng) for lv in (1, 3, 5)]
+    as_t = lambda a: torch.from_numpy(np.array(a)).permute(2, 0, 1)[None].float() / 255  # noqa: E731
+    m = [L.compute_metrics(as_t(ref), as_t(d), L.ALL_METRICS) for d in imgs]
+    de = [float(x["delta_e"]) for x in m]
+    assert de[0] < de[1] < de[2] and de[2] > 5, de  # grows with the level, well past a visible difference
+    assert all(float(x["ms_ssim"]) > 0.97 for x in m), m  # the structural view hardly moves
+    cal = fit_calibration({k: np.array([float(x[k]) for x in m] * 4) for k in L.ALL_METRICS})
+    assert cal.metrics == L.ALL_METRICS  # a calibration may include it, in canonical order
 
 
 def test_fit_uses_logistic_and_labels_track_latent_quality(fitted) -> None:

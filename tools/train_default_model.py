@@ -17,12 +17,21 @@ Usage (the settings of the bundled ``lpf-synth-v3``)::
 category task). ``lpf-synth-v1`` was built with ``--name lpf-synth-v1 --views 1 --stages conv3_3,conv4_3,conv5_3
 --token-transform none --epochs 16 --category --run run`` (views 1: its set had no zoomed crops).
 
-Re-running resumes: synthesis skips finished photos and features come from the cache.
+``lpf-synth-v4`` and later are built from the registry-package corpus (``tools/build_corpus.py``),
+holding out one whole source plus a random fifth of the other photos::
+
+    python tools/train_default_model.py --corpus data/corpus --work data/v4 --name lpf-synth-v4
+
+Re-running resumes: the corpus and synthesis skip finished photos, features come from the
+cache, training continues from its checkpoint. ``--steps`` runs a part (e.g. ``synth,features``
+while the training code is still being changed). Each step's time is kept in ``WORK/timings.json``
+(the time of the run that did the work, not of a resumed no-op).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
 import sys
@@ -63,24 +72,47 @@ def main() -> None:
     p.add_argument("--name", default="lpf-synth-v3", help="model name = folder under src/lpfiqa/weights/")
     p.add_argument("--run", default=None, help="run folder name under --work (default: the model name)")
     p.add_argument("--no-install", action="store_true", help="do not copy into the package")
+    p.add_argument("--corpus", type=Path, default=None,
+                   help="corpus folder (tools/build_corpus.py; built here if missing): train on it, not --pristine")
+    p.add_argument("--holdout-source", default="tiktok", help="corpus source held out whole (with --corpus)")
+    p.add_argument("--holdout-fraction", type=float, default=0.2, help="share of the other photos held out")
+    p.add_argument("--types-per-photo", type=int, default=0, help="training photos: random types each (0: all 25)")
+    p.add_argument("--test-types-per-photo", type=int, default=0, help="held-out photos: random types each, all levels")
+    p.add_argument("--label-metrics", default="ms_ssim,gmsd,vif,mdsi,delta_e", help="FR metrics of the weak labels")
+    p.add_argument("--steps", default="synth,features,train,eval,install", help="which steps to run")
     args = p.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
+    steps = set(args.steps.split(","))
+    timings = Timings(args.work / "timings.json")
 
-    t0 = time.perf_counter()
+    pristine, test_photos = args.pristine, ()
+    if args.corpus is not None:
+        with timings.step("corpus"):
+            pristine, test_photos = corpus_split(args.corpus, args.holdout_source, args.holdout_fraction, args.seed)
     scfg = SynthConfig(size=(w, h), levels_per_type=args.levels_per_type, chains=args.chains,
-                       test_fraction=0.2, seed=args.seed, views=args.views)
-    synth = build_synthetic_set(args.pristine, args.work / "synth", scfg)
-    t_synth = time.perf_counter() - t0
-    print(f"synthesis: {synth.images} images in {t_synth:.0f}s", flush=True)
+                       test_fraction=0.2, seed=args.seed, views=args.views, test_photos=test_photos,
+                       types_per_photo=args.types_per_photo, test_types_per_photo=args.test_types_per_photo,
+                       label_metrics=tuple(args.label_metrics.split(",")))
+    with timings.step("synthesis") as step:
+        synth = build_synthetic_set(pristine, args.work / "synth", scfg)
+        step.worked = synth.skipped_photos < sum(synth.photos.values())
+    t_synth = timings.seconds("synthesis")
+    print(f"synthesis: {synth.images} images ({synth.photos}) in {t_synth:.0f}s", flush=True)
 
     manifest_path = args.work / "synth" / "manifest.csv"
     mcfg = LPFConfig(stages=tuple(args.stages.split(",")), token_transform=args.token_transform,
                      use_category=args.category,
                      score_name="weak label (0-100, full-reference consensus)", extra={"name": args.name})
+    if "features" in steps:  # the encoder pass, apart from training so it can run (and resume) on its own
+        with timings.step("features") as step:
+            step.worked = precompute_features(manifest_path, mcfg)
+    if "train" not in steps:
+        return
     tcfg = TrainConfig(epochs=args.epochs, batch_size=32, seed=args.seed, val_fraction=0.15)
     run_dir = args.work / (args.run or args.name)
     resume = (run_dir / "checkpoint.safetensors").exists()
-    report = train_run(manifest_path, run_dir, mcfg, tcfg, resume=resume)
+    with timings.step("training"):
+        report = train_run(manifest_path, run_dir, mcfg, tcfg, resume=resume)
     print(f"features {report.seconds_features:.0f}s, training {report.seconds_train:.0f}s, "
           f"best epoch {report.best_epoch}, val {report.val}", flush=True)
 
@@ -100,6 +132,78 @@ def main() -> None:
                 shutil.copy2(run_dir / name, target / name)
         shutil.copy2(args.work / "synth" / "calibration.json", target / "label_calibration.json")
         print(f"installed into {target}; now run tools/model_card.py --name {args.name}")
+
+
+class Timings:
+    """Seconds per build step in a JSON file; a step that found its work done keeps its earlier time."""
+
+    class _Step:
+        worked = True
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.data = json.loads(path.read_text()) if path.exists() else {}
+
+    def seconds(self, name: str) -> float:
+        return float(self.data.get(name, {}).get("seconds", 0.0))
+
+    @contextlib.contextmanager
+    def step(self, name: str):
+        step, t0 = self._Step(), time.perf_counter()
+        yield step
+        took = time.perf_counter() - t0
+        if step.worked or name not in self.data:
+            self.data[name] = {"seconds": round(took, 1), "date": time.strftime("%Y-%m-%d %H:%M:%S")}
+        else:
+            self.data[name]["resumed_in_s"] = round(took, 1)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(self.path, json.dumps(self.data, indent=1))
+
+
+def corpus_split(corpus: Path, holdout_source: str, fraction: float, seed: int) -> tuple[Path, tuple[str, ...]]:
+    """The corpus's photo folder and the held-out photo stems: one whole source + a random share of the rest.
+
+    Builds the corpus first when its manifest is missing (tools/build_corpus.py does the same).
+    """
+    import csv
+
+    manifest = corpus / "manifest.csv"
+    if not manifest.exists():
+        from lpfiqa.corpus.build import build
+
+        build(corpus, sheets=True)
+    with open(manifest, newline="") as f:
+        rows = list(csv.DictReader(f))
+    stems = {r["source"]: [] for r in rows}
+    for r in rows:
+        stems[r["source"]].append(Path(r["path"]).stem)
+    if holdout_source not in stems:
+        raise SystemExit(f"--holdout-source {holdout_source!r}: not a corpus source; choose from {sorted(stems)}")
+    others = sorted(s for src, group in stems.items() if src != holdout_source for s in group)
+    rng = np.random.default_rng(seed)
+    chosen = rng.permutation(others)[: int(round(fraction * len(others)))].tolist()
+    test = sorted(stems[holdout_source] + chosen)
+    print(f"held out: all {len(stems[holdout_source])} photos of {holdout_source} + {len(chosen)} of "
+          f"{len(others)} others; training on {len(others) - len(chosen)}", flush=True)
+    return corpus / "photos", tuple(test)
+
+
+def precompute_features(manifest_path: Path, cfg: LPFConfig) -> bool:
+    """Encode every image of the manifest into the feature cache; whether any was computed."""
+    from tqdm.auto import tqdm
+
+    from lpfiqa.errors import ImageReadError
+
+    cache = FeatureCache(TokenEncoder(cfg.stages, cfg.cell))
+    failed = 0
+    for row in tqdm(read_manifest(manifest_path).rows, desc="encoder features", unit="img"):
+        try:
+            cache.get(row.path)  # a hit only reads the file; the grid is not kept
+        except ImageReadError as exc:
+            failed += 1
+            tqdm.write(f"skipped: {exc}")
+    print(f"features: {cache.misses} computed, {cache.hits} from cache, {failed} unreadable", flush=True)
+    return cache.misses > 0
 
 
 def evaluate_heldout(manifest_path: Path, run_dir: Path) -> dict:

@@ -59,14 +59,14 @@ def data_group() -> None:
               help="koniq10k: score column (default MOS, 1-5).")
 @click.option("--split-file", type=click.Path(path_type=Path), default=None,
               help="koniq10k: official koniq10k_distributions_sets.csv, if not under ROOT.")
-@click.option("--dmos", type=click.Choice(["realigned", "original"]), default=None,
-              help="live: DMOS version (default realigned).")
+@click.option("--dmos", type=click.Choice(["auto", "realigned", "original"]), default=None,
+              help="live: DMOS version (default auto: realigned when dmos_realigned.mat is there, else original).")
 @click.option("--keep-references", is_flag=True, default=None, help="live: keep the reference copies.")
 @click.option("--keep-training", is_flag=True, default=None,
               help="livec: keep the 7 subject-training images.")
 @click.option("--label-file", type=click.Path(path_type=Path), default=None,
               help="csiq, cid2013: the label workbook, if not found under ROOT.")
-@click.option("--meta-csv", type=click.Path(path_type=Path), default=None, help="pyiqa: the meta_info CSV.")
+@click.option("--meta-csv", type=click.Path(path_type=Path), default=None, help="pyiqa: a meta_info_*.csv/.txt file as pyiqa ships it.")
 @click.option("--image-dir", type=click.Path(path_type=Path), default=None,
               help="pyiqa: folder the CSV's paths are relative to.")
 @click.option("--higher-is-better/--lower-is-better", "higher_is_better", default=None,

@@ -21,6 +21,26 @@ csv          :func:`read_csv`               any    per row
 pyiqa        :func:`read_pyiqa`             any    per file
 ===========  =============================  =====  ==================
 
+Label files each reader takes, preferred first (any one of them is enough;
+``Manifest.meta["label_file"]`` and the summary say which was used):
+
+===========  ===================================================================
+name         label files
+===========  ===================================================================
+live         ``refnames_all.mat`` + ``dmos_realigned.mat``, else ``dmos.mat``
+csiq         ``csiq.DMOS.xlsx``, ``csiq.beta.xlsx``/``.txt``, HyperIQA's ``csiq_label.txt``
+tid2013      ``mos_with_names.txt``, else ``mos.txt`` (names from the release order)
+kadid10k     ``dmos.csv``
+livec        ``AllImages_release.mat`` + ``AllMOS_release.mat`` (+ ``AllStdDev_release.mat``)
+koniq10k     ``koniq10k_scores_and_distributions.csv`` and/or the GitHub
+             ``koniq10k_distributions_sets.csv``
+spaq         ``MOS and Image attribute scores.xlsx``
+bid          ``DatabaseGrades.xlsx``
+cid2013      ``CID2013 data - version *.xlsx``
+csv          any CSV with a path and a score column
+pyiqa        every ``meta_info_*.csv``/``.txt`` pyiqa shipped (see :func:`read_pyiqa`)
+===========  ===================================================================
+
 Example:
     >>> import tempfile
     >>> from pathlib import Path
@@ -162,6 +182,7 @@ def prepare(
         >>> print(m.summary())
         kadid10k: 1 images, 1 groups
           scores 4.57 .. 4.57 (higher is better)
+          labels dmos.csv; score MOS-like, 1-5 (the 'dmos' column)
           splits (none)=1
           1 distortion types
     """

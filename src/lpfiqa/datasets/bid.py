@@ -80,4 +80,4 @@ def read_bid(root: Path | str) -> Manifest:
         col.add(name, score=mos, higher_is_better=True, group=name, extra={"image_no": str(int(num))})
     if not col.rows and not col.missing:
         raise DatasetError(f"{label}, sheet {sheet!r}: no data rows (expected image number and MOS)")
-    return col.manifest("bid", base)
+    return col.manifest("bid", base, {"label_file": label.name, "score_unit": "MOS, 0-5"})

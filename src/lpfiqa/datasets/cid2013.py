@@ -118,4 +118,5 @@ def read_cid2013(root: Path | str, *, label_file: Path | str | None = None) -> M
         )
     if not col.rows and not col.missing:
         raise DatasetError(f"{label}, sheet {sheet!r}: no data rows below the header")
-    return col.manifest("cid2013", base, {"label_file": label.name})
+    meta = {"label_file": label.name, "score_unit": "Realigned MOS, about 0-100"}
+    return col.manifest("cid2013", base, meta)

@@ -8,6 +8,13 @@ Official files: ``csiq.DMOS.xlsx`` (sheet ``all_by_image``; columns ``image,
 dst_idx, dst_type, dst_lev, dmos_std, dmos``), ``src_imgs/<ref>.png`` (30
 references) and ``dst_imgs/<folder>/<ref>.<TOKEN>.<level>.png`` (866 rated
 images). DMOS in [0, 1], higher = worse.
+
+Label files read, preferred first: the official workbook, the older
+``csiq.beta.xlsx``/``csiq.beta.txt``, then HyperIQA's ``csiq_label.txt``
+(``<ref>.<TOKEN>.<level>.png <dmos>`` per line; not official, no ``dmos_std``),
+which many copies carry instead of the workbook. Images are looked up in
+``dst_imgs/<folder>/``, else in a flattened ``dst_imgs_all/`` (pyiqa's and
+HyperIQA's layout).
 """
 
 from __future__ import annotations
@@ -45,10 +52,31 @@ CSIQ_TYPES: dict[str, tuple[str, str]] = {
 }
 
 _LABELS = ["csiq.DMOS.xlsx", "csiq.beta.xlsx", "csiq.beta.txt"]
+_HYPERIQA = "csiq_label.txt"
 _REQUIRED = ["image", "dst_type", "dst_lev", "dmos"]
+_FOLDERS = {folder for folder, _ in CSIQ_TYPES.values()}
+
+
+def _hyperiqa_rows(label: Path) -> list[tuple]:
+    """``csiq_label.txt`` lines as workbook rows ``(image, dst_type, dst_lev, dmos)``; the token names the folder."""
+    rows: list[tuple] = [("image", "dst_type", "dst_lev", "dmos")]
+    for n, line in enumerate(read_text_lines(label), start=1):
+        parts = line.split()
+        if not parts:
+            continue
+        name = parts[0].split(".")
+        if len(parts) != 2 or len(name) != 4 or name[1].lower() not in _FOLDERS:
+            raise DatasetError(
+                f"{label}, line {n}: expected '<ref>.<TOKEN>.<level>.png <dmos>' (e.g. '1600.AWGN.1.png 0.062'), "
+                f"got {line.strip()!r}"
+            )
+        rows.append((name[0], name[1].lower(), name[2], parts[1]))
+    return rows
 
 
 def _rows(label: Path) -> tuple[str, list[tuple]]:
+    if label.name.lower() == _HYPERIQA:
+        return "", _hyperiqa_rows(label)
     if label.suffix.lower() == ".txt":
         # the older tab-separated copy with the same six columns
         return "", [tuple(line.split("\t")) for line in read_text_lines(label)]
@@ -66,14 +94,16 @@ def read_csiq(root: Path | str, *, label_file: Path | str | None = None) -> Mani
     Args:
         root: The CSIQ folder (with ``csiq.DMOS.xlsx``, ``dst_imgs/``, ``src_imgs/``)
             or a folder above it.
-        label_file: Use this workbook (or the tab-separated ``csiq.beta.txt``)
-            instead of searching for ``csiq.DMOS.xlsx``.
+        label_file: Use this workbook (or the tab-separated ``csiq.beta.txt``,
+            or HyperIQA's ``csiq_label.txt``) instead of searching for
+            ``csiq.DMOS.xlsx``.
 
     Returns:
         Manifest: DMOS in [0, 1], ``higher_is_better=False``; ``group`` = reference
         name (30 groups); ``dist_type`` = folder name (``awgn, jpeg, jpeg2000,
         fnoise, blur, contrast``); ``dist_level`` 1-5 (contrast 1-4); extras
-        ``dmos_std`` and ``ref_path``; no official split. 866 rows on the full
+        ``dmos_std`` (not in ``csiq_label.txt``) and ``ref_path``; no official
+        split; ``meta["label_file"]`` names the label file. 866 rows on the full
         release.
 
     Raises:
@@ -92,16 +122,26 @@ def read_csiq(root: Path | str, *, label_file: Path | str | None = None) -> Mani
         ('1600.AWGN.1.png', '1600', 1)
     """
     res = Resolver()
-    label = Path(label_file) if label_file is not None else locate(root, _LABELS, what="CSIQ", resolver=res)
+    if label_file is not None:
+        label = Path(label_file)
+    else:
+        try:
+            label = locate(root, _LABELS, what="CSIQ", resolver=res)
+        except DatasetError:  # the official files first, at any depth; then HyperIQA's (or the full error)
+            label = locate(root, [*_LABELS, _HYPERIQA], what="CSIQ", resolver=res)
     if not label.is_file():
         raise DatasetError(f"CSIQ: label file not found: {label}")
     # images normally sit next to the workbook; else in the folder the user gave
-    base = next((b for b in (label.parent, Path(root)) if res.is_dir(b, "dst_imgs")), label.parent)
+    base = next(
+        (b for b in (label.parent, Path(root)) if res.is_dir(b, "dst_imgs") or res.is_dir(b, "dst_imgs_all")),
+        label.parent,
+    )
     sheet, rows = _rows(label)
     h, cols = find_header(rows, _REQUIRED, file=label, sheet=sheet)
     where = f"{label}" + (f", sheet {sheet!r}" if sheet else "")
 
     dst_dir = res.is_dir(base, "dst_imgs") or base / "dst_imgs"
+    flat_dir = res.is_dir(base, "dst_imgs_all")
     src_dir = res.is_dir(base, "src_imgs") or base / "src_imgs"
     col = RowCollector(dst_dir, res)
     for i in range(h + 1, len(rows)):
@@ -132,8 +172,13 @@ def read_csiq(root: Path | str, *, label_file: Path | str | None = None) -> Mani
         std = cell_float(cell("dmos_std"))
         if std is not None:
             extra["dmos_std"] = repr(std)
+        rel, where_dir = f"{folder}/{image}.{token}.{int(lev)}.png", dst_dir
+        flat = f"{image}.{token}.{int(lev)}.png"
+        if flat_dir is not None and not col.find(rel, dst_dir)[1] and col.find(flat, flat_dir)[1]:
+            rel, where_dir = flat, flat_dir
         col.add(
-            f"{folder}/{image}.{token}.{int(lev)}.png",
+            rel,
+            base=where_dir,
             score=dmos,
             higher_is_better=False,
             group=image,
@@ -143,4 +188,5 @@ def read_csiq(root: Path | str, *, label_file: Path | str | None = None) -> Mani
         )
     if not col.rows and not col.missing:
         raise DatasetError(f"{where}: no data rows below the header")
-    return col.manifest("csiq", base, {"label_file": label.name})
+    unit = "DMOS, 0-1" + (" (HyperIQA's csiq_label.txt)" if label.name.lower() == _HYPERIQA else "")
+    return col.manifest("csiq", base, {"label_file": label.name, "score_unit": unit})

@@ -137,4 +137,5 @@ def read_kadid10k(root: Path | str) -> Manifest:
         )
     if not col.rows and not col.missing:
         raise DatasetError(f"{label}: no rows after the header")
-    return col.manifest("kadid10k", base)
+    meta = {"label_file": label.name, "score_unit": "MOS-like, 1-5 (the 'dmos' column)"}
+    return col.manifest("kadid10k", base, meta)

@@ -20,13 +20,14 @@ of the references; dropping them leaves the 779 rated distorted images.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from lpfiqa.errors import DatasetError
 
-from ._io import Resolver, RowCollector, load_mat, locate, mat_strings, mat_vector, read_text_lines
+from ._io import DatasetWarning, Resolver, RowCollector, load_mat, locate, mat_strings, mat_vector, read_text_lines
 from .manifest import Manifest
 
 __all__ = ["LIVE_FOLDERS", "read_live"]
@@ -55,17 +56,20 @@ def _info(folder: Path, resolver: Resolver) -> dict[str, str]:
     return out
 
 
-def read_live(root: Path | str, *, dmos: str = "realigned", keep_references: bool = False) -> Manifest:
+def read_live(root: Path | str, *, dmos: str = "auto", keep_references: bool = False) -> Manifest:
     """Read LIVE IQA Release 2.
 
     Args:
         root: The release folder (``databaserelease2/``) or a folder above it.
-        dmos: Which DMOS to use. ``"realigned"`` (default): ``dmos_new`` from
+        dmos: Which DMOS to use. ``"realigned"``: ``dmos_new`` from
             ``dmos_realigned.mat``, the DMOS realigned across sessions described in
             Sheikh et al. 2006 and used by HyperIQA/DBCNN (range about -3..112;
             ``dmos_std`` goes to the ``dmos_std`` extra). ``"original"``: ``dmos``
-            from ``dmos.mat``, as pyiqa uses (about 18..85 on kept images). Which
-            one the authors recommend is not documented, so record the choice.
+            from ``dmos.mat``, as pyiqa uses (about 18..85 on kept images).
+            ``"auto"`` (default): realigned when ``dmos_realigned.mat`` is there,
+            else original with a :class:`DatasetWarning` (copies without the
+            realigned file circulate). Which one the authors recommend is not
+            documented; ``meta["dmos"]`` records the one used.
         keep_references: Keep the ``orgs == 1`` entries (reference copies; 982
             rows instead of 779; extra ``is_reference`` = ``1``).
 
@@ -91,11 +95,24 @@ def read_live(root: Path | str, *, dmos: str = "realigned", keep_references: boo
         >>> len(m.missing), m.missing[0].dist_type, m.missing[0].higher_is_better
         (982, 'jp2k', False)
     """
-    if dmos not in ("realigned", "original"):
-        raise ValueError(f"dmos must be 'realigned' or 'original', got {dmos!r}")
+    if dmos not in ("auto", "realigned", "original"):
+        raise ValueError(f"dmos must be 'auto', 'realigned' or 'original', got {dmos!r}")
     res = Resolver()
     refnames_file = locate(root, ["refnames_all.mat"], what="LIVE", resolver=res)
     base = refnames_file.parent
+    if dmos == "auto":
+        if res.resolve(base, "dmos_realigned.mat") is not None:
+            dmos = "realigned"
+        elif res.resolve(base, "dmos.mat") is not None:
+            dmos = "original"
+            warnings.warn(
+                f"LIVE: no dmos_realigned.mat in {base}; using dmos.mat (the original DMOS, about 18..85, as "
+                "pyiqa does; the realigned one runs about -3..112); pass dmos='original' to silence this",
+                DatasetWarning,
+                stacklevel=2,
+            )
+        else:
+            raise DatasetError(f"LIVE: neither dmos_realigned.mat nor dmos.mat found in {base}")
     if dmos == "realigned":
         label_file = res.resolve(base, "dmos_realigned.mat")
         if label_file is None:
@@ -159,5 +176,10 @@ def read_live(root: Path | str, *, dmos: str = "realigned", keep_references: boo
                     extra=extra,
                 )
             i += 1
-    meta = {"dmos": dmos, "keep_references": "1" if keep_references else "0"}
+    meta = {
+        "dmos": dmos,
+        "keep_references": "1" if keep_references else "0",
+        "label_file": label_file.name,
+        "score_unit": "DMOS, realigned (dmos_new)" if dmos == "realigned" else "DMOS, original (dmos)",
+    }
     return col.manifest("live", base, meta)

@@ -35,7 +35,10 @@ def read_livec(root: Path | str, *, keep_training: bool = False) -> Manifest:
     """Read LIVE In the Wild Challenge.
 
     Args:
-        root: ``ChallengeDB_release/`` or a folder above it.
+        root: ``ChallengeDB_release/`` or a folder above it. Only
+            ``Data/AllImages_release.mat`` and ``Data/AllMOS_release.mat`` are
+            needed (``AllStdDev_release.mat`` is optional); the ``.mat`` files may
+            also sit directly beside ``Images/``.
         keep_training: Keep the 7 ``t*.bmp`` subject-training images (resolved
             under ``Images/trainingImages/``); 1169 rows instead of 1162.
 
@@ -59,9 +62,12 @@ def read_livec(root: Path | str, *, keep_training: bool = False) -> Manifest:
         [('100.bmp', 32.5)]
     """
     res = Resolver()
-    names_file = locate(root, ["Data/AllImages_release.mat"], what="LIVEC", resolver=res)
+    names_file = locate(
+        root, ["Data/AllImages_release.mat", "AllImages_release.mat"], what="LIVEC", resolver=res
+    )
     data_dir = names_file.parent
-    base = data_dir.parent
+    # Data/ beside Images/ as released; some copies put the .mat files beside Images/ instead
+    base = data_dir if res.is_dir(data_dir, "Images") else data_dir.parent
     mos_file = res.resolve(data_dir, "AllMOS_release.mat")
     if mos_file is None:
         raise DatasetError(f"LIVEC: {data_dir / 'AllMOS_release.mat'} not found (variable AllMOS_release)")
@@ -104,4 +110,5 @@ def read_livec(root: Path | str, *, keep_training: bool = False) -> Manifest:
             group=name,
             extra=extra,
         )
-    return col.manifest("livec", base, {"keep_training": "1" if keep_training else "0"})
+    meta = {"keep_training": "1" if keep_training else "0", "label_file": mos_file.name, "score_unit": "MOS, 0-100"}
+    return col.manifest("livec", base, meta)

@@ -59,6 +59,8 @@ class ManifestSummary:
     groups: int
     splits: dict[str, int]
     dist_types: dict[str, int]
+    label_file: str = ""  # the label file the reader used (``Manifest.meta["label_file"]``)
+    score_unit: str = ""  # what ``score`` is, e.g. ``"MOS, 1-5"`` (``Manifest.meta["score_unit"]``)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain-dict form (JSON-serialisable)."""
@@ -73,6 +75,8 @@ class ManifestSummary:
             "groups": self.groups,
             "splits": dict(self.splits),
             "dist_types": dict(self.dist_types),
+            "label_file": self.label_file,
+            "score_unit": self.score_unit,
         }
 
     def __str__(self) -> str:
@@ -81,6 +85,10 @@ class ManifestSummary:
             f"{self.name or 'manifest'}: {self.images} images, {self.groups} groups",
             f"  scores {self.score_min:g} .. {self.score_max:g} ({direction[self.higher_is_better]})",
         ]
+        told = [f"labels {self.label_file}"] if self.label_file else []
+        told += [f"score {self.score_unit}"] if self.score_unit else []
+        if told:
+            lines.append("  " + "; ".join(told))
         if self.splits:
             lines.append("  splits " + ", ".join(f"{k or '(none)'}={v}" for k, v in self.splits.items()))
         if self.dist_types:
@@ -103,7 +111,10 @@ class Manifest:
         missing: Images listed in the labels but absent on disk; they are *not*
             in ``rows`` and are listed by :meth:`summary`.
         root: Dataset root folder, or the manifest file's folder.
-        meta: Reader options and facts (``{"dmos": "realigned"}``...).
+        meta: Reader options and facts (``{"dmos": "realigned"}``...). Readers set
+            ``label_file`` (the file the scores came from) and ``score_unit`` (what
+            the score is and on which scale, e.g. ``"MOS, 1-5"``); :meth:`summary`
+            reports both.
 
     Example:
         >>> m = Manifest([ManifestRow(Path("/d/a.png"), 3.5, True, "a.png"),
@@ -172,4 +183,6 @@ class Manifest:
             groups=len({r.group for r in self.rows}),
             splits=dict(sorted(Counter(r.split for r in self.rows).items())) if self.rows else {},
             dist_types=dict(sorted(Counter(r.dist_type for r in self.rows if r.dist_type).items())),
+            label_file=self.meta.get("label_file", ""),
+            score_unit=self.meta.get("score_unit", ""),
         )

@@ -35,7 +35,9 @@ def read_spaq(root: Path | str) -> Manifest:
     """Read SPAQ.
 
     Args:
-        root: The SPAQ folder (with ``Annotations/`` and ``TestImage/``) or a folder above it.
+        root: The SPAQ folder (with ``Annotations/`` and ``TestImage/``) or a folder
+            above it. Only ``MOS and Image attribute scores.xlsx`` is read (the
+            scene and EXIF workbooks are not needed).
 
     Returns:
         Manifest: MOS (0-100), ``higher_is_better=True``; ``group`` = the image
@@ -59,8 +61,14 @@ def read_spaq(root: Path | str) -> Manifest:
         [('00001.jpg', 42.5)]
     """
     res = Resolver()
-    label = locate(root, ["Annotations/MOS and Image attribute scores.xlsx"], what="SPAQ", resolver=res)
-    base = label.parent.parent
+    label = locate(
+        root,
+        ["Annotations/MOS and Image attribute scores.xlsx", "MOS and Image attribute scores.xlsx"],
+        what="SPAQ",
+        resolver=res,
+    )
+    # Annotations/ beside TestImage/ as released; some copies keep the workbook beside TestImage/
+    base = label.parent if res.is_dir(label.parent, "TestImage") else label.parent.parent
     sheet, rows = read_xlsx_rows(label, None)
     h, cols = find_header(rows, ["image name", "mos"], file=label, sheet=sheet)
     attrs = [(a.lower(), cols[a.lower()]) for a in SPAQ_ATTRIBUTES if a.lower() in cols]
@@ -84,4 +92,4 @@ def read_spaq(root: Path | str) -> Manifest:
         col.add(name, score=mos, higher_is_better=True, group=name, extra=extra)
     if not col.rows and not col.missing:
         raise DatasetError(f"{label}, sheet {sheet!r}: no data rows below the header")
-    return col.manifest("spaq", base)
+    return col.manifest("spaq", base, {"label_file": label.name, "score_unit": "MOS, 0-100"})

@@ -12,6 +12,10 @@ Release layout::
 
 MOS on a 0-9 scale, higher = better. File names in the list and on disk differ in
 case (``I01_01_1.bmp``, ``i01_11_1.BMP``...), so every lookup is case-insensitive.
+
+A copy with ``mos.txt`` (the MOS alone, same 3000 lines) but no
+``mos_with_names.txt`` is read too: the names follow from the release order (by
+reference, then distortion type, then level).
 """
 
 from __future__ import annotations
@@ -56,20 +60,34 @@ TID2013_TYPES: dict[int, str] = {
 }
 
 _NAME = re.compile(r"^i(\d{2})_(\d{2})_(\d)\.bmp$", re.IGNORECASE)
+#: File names in release order, as mos.txt lists the scores (25 references x 24 types x 5 levels).
+_ORDER = [f"i{r:02d}_{t:02d}_{lv}.bmp" for r in range(1, 26) for t in range(1, 25) for lv in range(1, 6)]
+
+
+def _mos_only(label: Path) -> list[str]:
+    """``mos.txt`` as ``mos_with_names.txt`` lines, the names taken from the release order."""
+    values = [v.strip() for v in read_text_lines(label) if v.strip()]
+    if len(values) != len(_ORDER):
+        raise DatasetError(
+            f"{label}: expected {len(_ORDER)} MOS values (one per line, in release order) to name the images "
+            f"without mos_with_names.txt, got {len(values)}; use the release's mos_with_names.txt"
+        )
+    return [f"{v} {n}" for v, n in zip(values, _ORDER, strict=True)]
 
 
 def read_tid2013(root: Path | str) -> Manifest:
     """Read TID2013.
 
     Args:
-        root: The release folder (with ``mos_with_names.txt``) or a folder above it.
+        root: The release folder (with ``mos_with_names.txt``, or else ``mos.txt``)
+            or a folder above it.
 
     Returns:
         Manifest: MOS (0-9), ``higher_is_better=True``; ``group`` = ``I01``..``I25``
         (25 groups); ``dist_type`` from :data:`TID2013_TYPES`; ``dist_level`` 1-5;
         extras ``ref_path`` and, when ``mos_std.txt`` is present, ``mos_std`` (as
         released; it may be a standard error rather than a deviation); no official
-        split. 3000 rows on the full release.
+        split; ``meta["label_file"]`` names the label file. 3000 rows on the full release.
 
     Raises:
         DatasetError: ``mos_with_names.txt`` missing, a malformed line (naming it),
@@ -85,10 +103,14 @@ def read_tid2013(root: Path | str) -> Manifest:
         (5.51429, 'I01', 'additive_gaussian_noise', 1)
     """
     res = Resolver()
-    label = locate(root, ["mos_with_names.txt"], what="TID2013", resolver=res)
+    try:
+        label = locate(root, ["mos_with_names.txt"], what="TID2013", resolver=res)
+    except DatasetError:  # the names file first, at any depth; then the MOS alone (or the full error)
+        label = locate(root, ["mos_with_names.txt", "mos.txt"], what="TID2013", resolver=res)
     base = label.parent
+    named = label.name.lower() == "mos_with_names.txt"
     entries: list[tuple[int, float, str, re.Match[str]]] = []
-    for n, line in enumerate(read_text_lines(label), start=1):
+    for n, line in enumerate(read_text_lines(label) if named else _mos_only(label), start=1):
         if not line.strip():
             continue
         parts = line.split()
@@ -138,4 +160,5 @@ def read_tid2013(root: Path | str) -> Manifest:
             dist_level=lvl,
             extra=extra,
         )
-    return col.manifest("tid2013", base)
+    unit = "MOS, 0-9" if named else "MOS, 0-9 (names from the release order)"
+    return col.manifest("tid2013", base, {"label_file": label.name, "score_unit": unit})

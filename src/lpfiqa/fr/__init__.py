@@ -11,6 +11,7 @@ ms_ssim   Wang et al., Asilomar 2003  higher     1           0.3 - 1
 gmsd      Xue et al., IEEE TIP 2014   lower      0           0 - 0.35
 vif       Sheikh & Bovik, TIP 2006    higher     1           0 - 1 (> 1: contrast gain)
 mdsi      Nafchi et al., Access 2016  lower      0           0.1 - 0.5
+delta_e   CIEDE2000 (Sharma 2005)    lower      0           0 - 30 (mean per pixel)
 ========  =========================  =========  ==========  ===========================
 
 Example:
@@ -23,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+from lpfiqa.fr.delta_e import delta_e
 from lpfiqa.fr.gmsd import gmsd
 from lpfiqa.fr.mdsi import mdsi
 from lpfiqa.fr.ms_ssim import MS_SSIM_WEIGHTS, ms_ssim, ms_ssim_levels
@@ -31,6 +33,7 @@ from lpfiqa.fr.vif import VIF_MIN_SIDE, vif
 __all__ = [
     "MS_SSIM_WEIGHTS",
     "VIF_MIN_SIDE",
+    "delta_e",
     "gmsd",
     "mdsi",
     "ms_ssim",

@@ -58,6 +58,11 @@ class SynthConfig:
     workers: int = 0                       # processes (0: one per CPU core)
     views: int = 1                         # scenes per training photo: the whole photo + (views - 1) zoomed crops
     zoom: tuple[float, float] = (1.3, 2.0)  # extra views: crop the photo resized this much larger than view 0
+    types_per_photo: int = 0               # train photos: a random subset of this many types each (0: all)
+    test_types_per_photo: int = 0          # test photos: a random subset of types, every level kept (0: all)
+    # FR metrics in the weak-label consensus (lpfiqa.synth.labels); delta_e makes labels see colour damage.
+    # Old sets (lpf-synth-v1..v3) used the first four only.
+    label_metrics: tuple[str, ...] = ("ms_ssim", "gmsd", "vif", "mdsi", "delta_e")
 
     def __post_init__(self) -> None:
         if min(self.size) < 64:
@@ -68,6 +73,9 @@ class SynthConfig:
         if self.views < 1:
             raise ConfigError(f"--views {self.views}: need at least 1 (the whole photo)")
         self.zoom = (float(self.zoom[0]), float(self.zoom[1]))
+        self.label_metrics = tuple(self.label_metrics)
+        if self.types_per_photo < 0 or self.test_types_per_photo < 0:
+            raise ConfigError("types per photo must be >= 0 (0: all types)")
         if not 1.0 <= self.zoom[0] <= self.zoom[1]:
             raise ConfigError(f"zoom range {self.zoom}: need 1 <= low <= high")
 
@@ -150,6 +158,9 @@ def _jobs(stem: str, split: str, cfg: SynthConfig, types: list[str]) -> list[tup
     """(file stem, [(type, level), ...]) for one photo."""
     jobs = []
     rng = _rng(cfg.seed, stem, "plan")
+    k = cfg.types_per_photo if split == "train" else cfg.test_types_per_photo
+    if k and k < len(types):  # many scenes with a few distortions each, rather than few with all
+        types = [types[i] for i in sorted(rng.choice(len(types), k, replace=False).tolist())]
     for t in types:
         levels = list(cfg.levels)
         if split == "train" and cfg.levels_per_type and cfg.levels_per_type < len(levels):
@@ -192,7 +203,7 @@ def _photo_worker(src: str, out: str, split: str, cfg_dict: dict, view: int = 0)
                         "dist_level": steps[0][1] if len(steps) == 1 else max(lv for _, lv in steps),
                         "chain": chain if len(steps) > 1 else "", "view": view})
         images.append(img)
-    metrics = _metrics_batched(ref, images, compute_metrics)
+    metrics = _metrics_batched(ref, images, lambda r, d: compute_metrics(r, d, cfg.label_metrics))
     lines = []
     for i, rec in enumerate(records):
         rec.update({"group": photo, "split": split, **{m: float(v[i]) for m, v in metrics.items()}})
@@ -262,7 +273,8 @@ def build_synthetic_set(pristine: Path, out: Path, cfg: SynthConfig | None = Non
                 bar.update(1)
     bar.close()
     report.photos = {s: sum(1 for v in splits.values() if v == s) for s in ("train", "test")}
-    report.images, report.calibration = _write_manifest(out, [_view_stem(p.stem, v) for p, v in units])
+    report.images, report.calibration = _write_manifest(out, [_view_stem(p.stem, v) for p, v in units],
+                                                        cfg.label_metrics)
     return report
 
 
@@ -270,29 +282,29 @@ def _units(photos: list[Path], splits: dict[str, str], cfg: SynthConfig) -> list
     return [(p, v) for p in photos for v in range(cfg.views if splits[p.stem] == "train" else 1)]
 
 
-def _write_manifest(out: Path, stems: list[str]) -> tuple[int, dict]:
+def _write_manifest(out: Path, stems: list[str], metric_names: tuple[str, ...]) -> tuple[int, dict]:
     """Fit the label calibration on training photos only, label everything, write manifest.csv."""
     import csv
     import io
 
-    from .labels import METRICS, fit_calibration, weak_label
+    from .labels import fit_calibration, weak_label
 
     records = []
     for stem in stems:
         with open(out / "records" / f"{stem}.jsonl") as f:
             records += [json.loads(line) for line in f if line.strip()]
-    metrics = {m: np.array([r[m] for r in records]) for m in METRICS}
+    metrics = {m: np.array([r[m] for r in records]) for m in metric_names}
     train = np.array([r["split"] == "train" and r["dist_level"] > 0 for r in records])
     calibration = fit_calibration({m: v[train] for m, v in metrics.items()})
     calibration.save(out / "calibration.json")
     scores = weak_label(metrics, calibration)
     buf = io.StringIO()
     cols = ["path", "score", "higher_is_better", "group", "dist_type", "dist_level", "split", "chain", "view",
-            *METRICS]
+            *metric_names]
     w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore")
     w.writeheader()
     for r, s in zip(records, scores, strict=True):
         w.writerow({**r, "score": f"{float(s):.4f}", "higher_is_better": 1, "view": r.get("view", 0),
-                    **{m: f"{r[m]:.6g}" for m in METRICS}})
+                    **{m: f"{r[m]:.6g}" for m in metric_names}})
     atomic_write_text(out / "manifest.csv", buf.getvalue())
     return len(records), calibration.to_dict()

@@ -27,6 +27,8 @@ from torch import Tensor
 from lpfiqa.errors import ConfigError
 
 __all__ = [
+    "ALL_METRICS",
+    "COLOUR_METRICS",
     "METRICS",
     "PERFECT_VALUE",
     "QUALITY_SIGN",
@@ -35,14 +37,22 @@ __all__ = [
     "fit_calibration",
 ]
 
-#: Metric names, in the order they are computed, stored and averaged.
+#: The four structural metrics of the original scheme (lpf-synth-v1..v3), in the order they are
+#: computed, stored and averaged.
 METRICS: tuple[str, ...] = ("ms_ssim", "gmsd", "vif", "mdsi")
 
+#: Colour-aware metrics that can join the consensus (:mod:`lpfiqa.fr.delta_e`): the four above
+#: are nearly blind to desaturation and colour diffusion.
+COLOUR_METRICS: tuple[str, ...] = ("delta_e",)
+
+#: Every metric a calibration may use, in canonical order.
+ALL_METRICS: tuple[str, ...] = METRICS + COLOUR_METRICS
+
 #: +1 where higher raw value = better quality, -1 where lower = better.
-QUALITY_SIGN: dict[str, float] = {"ms_ssim": 1.0, "gmsd": -1.0, "vif": 1.0, "mdsi": -1.0}
+QUALITY_SIGN: dict[str, float] = {"ms_ssim": 1.0, "gmsd": -1.0, "vif": 1.0, "mdsi": -1.0, "delta_e": -1.0}
 
 #: Raw metric value of an undistorted image (reference compared with itself).
-PERFECT_VALUE: dict[str, float] = {"ms_ssim": 1.0, "gmsd": 0.0, "vif": 1.0, "mdsi": 0.0}
+PERFECT_VALUE: dict[str, float] = {"ms_ssim": 1.0, "gmsd": 0.0, "vif": 1.0, "mdsi": 0.0, "delta_e": 0.0}
 
 #: Identifier of the combination scheme, stored in every calibration file.
 SCHEME = "ecdf-consensus+anchored-logistic4"
@@ -104,7 +114,7 @@ class LabelCalibration:
         if not self.metrics or unknown:
             raise ConfigError(
                 f"label calibration: unknown or no metrics {unknown or list(self.metrics)}; "
-                f"expected a subset of {list(METRICS)}"
+                f"expected a subset of {list(ALL_METRICS)}"
             )
         for name in self.metrics:
             spec = self.mappings.get(name)
@@ -344,11 +354,11 @@ def fit_calibration(metrics: Mapping[str, np.ndarray | Tensor | Any]) -> LabelCa
         >>> cal.metrics, cal.mappings["gmsd"]["kind"]
         (('ms_ssim', 'gmsd'), 'logistic4')
     """
-    names = [m for m in METRICS if m in metrics]
-    unknown = sorted(set(metrics) - set(METRICS))
+    names = [m for m in ALL_METRICS if m in metrics]
+    unknown = sorted(set(metrics) - set(ALL_METRICS))
     if unknown or not names:
         raise ValueError(
-            f"fit_calibration: unknown or no metrics {unknown}; expected names from {list(METRICS)}"
+            f"fit_calibration: unknown or no metrics {unknown}; expected names from {list(ALL_METRICS)}"
         )
     raw = {m: _as_array(metrics[m]) for m in names}
     n = len(raw[names[0]])

@@ -8,7 +8,11 @@ distortions with a bank of FR-IQA metrics instead of human ratings.
 
 Metrics (:data:`METRICS`, see :mod:`lpfiqa.fr`): MS-SSIM (Wang et al. 2003), GMSD (Xue et al.
 2014), VIFp (Sheikh & Bovik 2006) and MDSI (Nafchi et al. 2016). They cover structure, gradient,
-information-theoretic and colour-aware views of fidelity.
+information-theoretic and (weakly) colour-aware views of fidelity. Sets built since
+``lpf-synth-v4`` add the mean CIEDE2000 difference (:data:`COLOUR_METRICS`,
+:mod:`lpfiqa.fr.delta_e`): the four alone barely react to desaturation or colour diffusion, so
+their labels ranked colour damage as nearly harmless. Which metrics a set used is stored in
+its calibration file (``SynthConfig.label_metrics`` chooses them).
 
 How the label is formed (this paragraph is meant to be quoted in the model card):
 
@@ -64,10 +68,12 @@ import torch
 from scipy.stats import spearmanr
 from torch import Tensor
 
-from lpfiqa.fr import gmsd, mdsi, ms_ssim, vif
+from lpfiqa.fr import delta_e, gmsd, mdsi, ms_ssim, vif
 
 # The metric conventions and the calibration live in .calibration; re-exported here.
 from .calibration import (
+    ALL_METRICS,
+    COLOUR_METRICS,
     METRICS,
     PERFECT_VALUE,
     QUALITY_SIGN,
@@ -78,6 +84,8 @@ from .calibration import (
 )
 
 __all__ = [
+    "ALL_METRICS",
+    "COLOUR_METRICS",
     "METRICS",
     "PERFECT_VALUE",
     "QUALITY_SIGN",
@@ -94,18 +102,20 @@ _FUNCTIONS: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
     "gmsd": gmsd,
     "vif": vif,
     "mdsi": mdsi,
+    "delta_e": delta_e,
 }
 
 
-def compute_metrics(reference: Tensor, distorted: Tensor) -> dict[str, Tensor]:
-    """All FR metrics of :data:`METRICS` for a batch, in their native direction.
+def compute_metrics(reference: Tensor, distorted: Tensor, names: tuple[str, ...] = METRICS) -> dict[str, Tensor]:
+    """The FR metrics ``names`` (default :data:`METRICS`) for a batch, in their native direction.
 
     Args:
         reference: Pristine images, (B, 3, H, W) RGB in [0, 1], H and W at least 41 (VIF's minimum).
         distorted: Distorted images, same shape.
+        names: Metrics to compute, from :data:`ALL_METRICS`.
 
     Returns:
-        Dict ``{name: (B,) tensor}`` in :data:`METRICS` order, computed without gradients.
+        Dict ``{name: (B,) tensor}`` in the order of ``names``, computed without gradients.
 
     Example:
         >>> import torch
@@ -114,7 +124,7 @@ def compute_metrics(reference: Tensor, distorted: Tensor) -> dict[str, Tensor]:
         {'ms_ssim': [1.0, 1.0], 'gmsd': [0.0, 0.0], 'vif': [1.0, 1.0], 'mdsi': [0.0, 0.0]}
     """
     with torch.no_grad():
-        return {name: _FUNCTIONS[name](reference, distorted) for name in METRICS}
+        return {name: _FUNCTIONS[name](reference, distorted) for name in names}
 
 
 def weak_label(metrics: Mapping[str, np.ndarray | Tensor | Any], calibration: LabelCalibration) -> np.ndarray:
@@ -165,7 +175,7 @@ def agreement(metrics: Mapping[str, np.ndarray | Tensor | Any]) -> dict[str, dic
         >>> round(r["ms_ssim"]["gmsd"], 6), round(r["gmsd"]["gmsd"], 6)
         (1.0, 1.0)
     """
-    names = [m for m in METRICS if m in metrics] + [m for m in metrics if m not in METRICS]
+    names = [m for m in ALL_METRICS if m in metrics] + [m for m in metrics if m not in ALL_METRICS]
     quality = {m: QUALITY_SIGN.get(m, 1.0) * _as_array(metrics[m]) for m in names}
     if len({len(v) for v in quality.values()}) > 1:
         raise ValueError("agreement: metric arrays differ in length")
