@@ -72,7 +72,8 @@ def main() -> None:
     data = json.loads(out.read_text()) if out.exists() else {}
     data.update(header("bench/cli_startup.py", args))  # provenance of the latest run
     data.setdefault("runs", {})[args.label] = {"src": str(args.src or "installed"), "commands": rows,
-                                               "target_s": TARGET_S}
+                                               "target_s": TARGET_S,
+                                               "load_avg_1min": round(os.getloadavg()[0], 2)}  # > 0.5: contended
     write_json(args.out, data)
     worst = max(r["median_s"] for r in rows.values())
     log(f"{args.label}: slowest command {worst:.3f} s (target < {TARGET_S} s) -> bench/results/{args.out}")

@@ -84,11 +84,68 @@ def test_score_bad_inputs_are_one_line_errors(model_dir, images, tmp_path) -> No
     assert r.exit_code == 2 and "No such option" in r.output
 
 
+@pytest.fixture(scope="module")
+def diag_run(graded_set, tmp_path_factory):
+    """A tiny trained run with the diagnosis head (families from the graded set: blur, compression, noise)."""
+    from lpfiqa.training import TrainConfig, train_run
+
+    run = tmp_path_factory.mktemp("diag_run")
+    train_run(graded_set, run, LPFConfig(latent_dim=16, hidden_dim=32, use_diagnosis=True),
+              TrainConfig(epochs=2, batch_size=8, test_fraction=0.25, val_fraction=0.17), show_progress=False)
+    return run
+
+
+FAMILIES = ["blur", "compression", "noise"]
+
+
+def test_score_explain_table_csv_and_json(diag_run, graded_set, images, tmp_path) -> None:
+    """--explain: a probability column per family (2 decimals) and top_family in the table and CSV,
+    a diagnosis object in JSON/JSONL; a failed row stays a failed row."""
+    from lpfiqa import create_model
+
+    files = [str(graded_set.parent / "p0_noise_3.png"), str(graded_set.parent / "p1_blur_0.png"),
+             str(images / "broken.jpg")]
+    expected = create_model(diag_run).predict(files[0]).diagnosis
+    res = CliRunner().invoke(cli, ["score", *files, "--model", str(diag_run), "--explain"])
+    assert res.exit_code == 1  # the broken file
+    head, first, _, failed = res.stdout.splitlines()
+    assert head.split() == ["score", *FAMILIES, "top_family", "path"]
+    cells = first.split()
+    assert cells[1:4] == [f"{expected[f]:.2f}" for f in FAMILIES] and cells[-1].endswith("p0_noise_3.png")
+    assert cells[4] in [*FAMILIES, "none"] and "FAILED" in failed
+
+    out = tmp_path / "r.csv"
+    CliRunner().invoke(cli, ["score", *files, "--model", str(diag_run), "--explain", "-o", str(out)])
+    with open(out) as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["path", "score", *FAMILIES, "top_family", "width", "height", "error"]
+    assert [rows[0][f] for f in FAMILIES] == [f"{expected[f]:.2f}" for f in FAMILIES]
+    assert rows[2]["error"] and rows[2]["blur"] == "" and rows[2]["top_family"] == ""
+
+    out = tmp_path / "r.jsonl"
+    res = CliRunner().invoke(cli, ["score", *files[:2], "--model", str(diag_run), "--explain", "--json",
+                                   "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    for text in (res.stdout, out.read_text()):
+        rows = [json.loads(line) for line in text.splitlines()]
+        assert list(rows[0]["diagnosis"]) == FAMILIES and all(0 <= p <= 1 for p in rows[0]["diagnosis"].values())
+        assert rows[0]["diagnosis"] == {f: round(expected[f], 4) for f in FAMILIES}
+        assert rows[0]["top_family"] in [*FAMILIES, "none"]
+    plain = json.loads(CliRunner().invoke(cli, ["score", files[0], "--model", str(diag_run), "--json"]).stdout)
+    assert "diagnosis" not in plain  # without --explain the output is as before
+
+
+def test_score_explain_without_a_diagnosis_head_is_one_clear_line(model_dir, images) -> None:
+    res = CliRunner().invoke(cli, ["score", str(images / "a.png"), "--model", str(model_dir), "--explain"])
+    assert res.exit_code == 1 and res.output.count("\n") == 1
+    assert str(model_dir) in res.output and "no diagnosis head" in res.output and "drop --explain" in res.output
+
+
 def test_train_then_score_end_to_end(graded_set, tmp_path) -> None:
     run = tmp_path / "run"
-    res = CliRunner().invoke(cli, ["train", "--data", str(graded_set), "-o", str(run), "--epochs", "2", "--batch-size", "8",
-                                   "--test-fraction", "0.25", "--val-fraction", "0.17", "--category",
-                                   "--groups-per-batch", "2", "--lambda-rank", "0.5"])
+    res = CliRunner().invoke(cli, ["train", "--data", str(graded_set), "-o", str(run), "--epochs", "2",
+                                   "--batch-size", "8", "--test-fraction", "0.25", "--val-fraction", "0.17",
+                                   "--category", "--groups-per-batch", "2", "--lambda-rank", "0.5"])
     assert res.exit_code == 0, res.output
     assert "test: SRCC" in res.output and (run / "model.safetensors").exists()
     assert json.loads((run / "config.json").read_text())["use_category"]  # the paper's task, asked for

@@ -143,6 +143,23 @@ def test_maps(server: LpfiqaServer, model: QualityModel, ref: dict) -> None:
     assert abs(out["score"] - ref[PNG]) < 1e-5
 
 
+def test_score_includes_the_diagnosis_when_the_model_has_one() -> None:
+    cfg = LPFConfig(latent_dim=16, hidden_dim=32, use_diagnosis=True, diagnosis_families=("blur", "noise"))
+    diag = QualityModel(LPFHeads(cfg).eval(), name="diag")
+    expected = diag.predict(PNG)
+    with running(diag, ServerConfig(log_requests=False)) as srv:
+        status, out, _ = call(srv, "POST", "/score", PNG, {"Content-Type": "image/png"})
+        assert status == 200, out
+        assert set(out) == {"score", "width", "height", "model", "diagnosis", "top_family"}
+        assert out["diagnosis"] == pytest.approx(expected.diagnosis, abs=1e-6)
+        assert out["top_family"] == expected.top_family and abs(out["score"] - expected.score) < 1e-5
+        body, ctype = multipart([("a.png", PNG, "image/png")])
+        status, out, _ = call(srv, "POST", "/score", body, {"Content-Type": ctype})
+        assert list(out["results"][0]["diagnosis"]) == ["blur", "noise"]
+        _, info, _ = call(srv, "GET", "/model")
+        assert info["diagnosis_families"] == ["blur", "noise"]
+
+
 def test_multipart_one_bad_file_does_not_fail_the_others(server: LpfiqaServer, ref: dict) -> None:
     body, ctype = multipart([("good.png", PNG, "image/png"), ("broken.jpg", JPEG[:200], "image/jpeg"),
                              ("good.jpg", JPEG, "image/jpeg")])

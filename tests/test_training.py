@@ -1,4 +1,4 @@
-"""Training end to end on graded distortions made in the test; resume; splits; feature cache."""
+"""Training end to end on graded distortions made in the test; resume; splits; feature cache; loss terms."""
 
 from __future__ import annotations
 
@@ -245,6 +245,57 @@ def test_fit_with_ranking_term_logs_it() -> None:
     res = fit(LPFConfig(latent_dim=8, hidden_dim=16),
               TrainConfig(epochs=1, batch_size=8, groups_per_batch=2, lambda_rank=1.0), data, None)
     assert res.history[-1]["loss_rank"] > 0
+
+
+def test_order_term_uses_only_known_order_pairs() -> None:
+    from lpfiqa.training.losses import ORDER_TEMPERATURE as T
+    from lpfiqa.training.losses import lpf_loss, order_pairs
+
+    torch.manual_seed(0)
+    heads = LPFHeads(LPFConfig(latent_dim=8, hidden_dim=16, use_comparison=False)).eval()
+    tokens, y = torch.randn(6, 3, 768), torch.rand(6)
+    scene = torch.tensor([0, 0, 0, 0, 0, 1])
+    dist_type = torch.tensor([-1, 4, 4, 9, -1, 4])   # clean, type 4 at 1 and 3, type 9, a chain, other scene
+    level = torch.tensor([0, 1, 3, 2, 4, 2])
+    better, worse = order_pairs(scene, dist_type, level)
+    # clean > each distorted version of its scene (chain included); type 4 level 1 > level 3. Not: type 4 vs
+    # type 9 or vs the chain (unknown order), or anything across scenes (other content).
+    assert sorted(zip(better.tolist(), worse.tolist(), strict=True)) == [(0, 1), (0, 2), (0, 3), (0, 4), (1, 2)]
+    score = heads(tokens)["score"]
+    _, parts = lpf_loss(heads, tokens, None, y, None, order=(scene, dist_type, level), lambda_order=2.0)
+    d = (score[[0, 0, 0, 0, 1]] - score[[1, 2, 3, 4, 2]]) / T  # better minus worse, in the known direction
+    expected = T * torch.nn.functional.softplus(-d).mean()
+    torch.testing.assert_close(parts["order"], expected)
+    torch.testing.assert_close(parts["total"], parts["reg"] + 2.0 * expected)
+    _, parts = lpf_loss(heads, tokens, None, y, None, order=(torch.arange(6), dist_type, level), lambda_order=2.0)
+    assert "order" not in parts  # every image its own scene: no known order
+    with pytest.raises(ConfigError, match="lambda_order"):
+        TrainConfig(lambda_order=-1.0)
+
+
+def test_fit_with_order_term_logs_it_and_needs_levels() -> None:
+    rng = np.random.default_rng(0)
+    levels = np.array([0, 1, 2, 3] * 4)  # per photo: the clean image and one type at 3 levels
+    data = FeatureSet([torch.randn(768, 2, 2).half() for _ in range(16)], 1 - levels / 4 + 0.1 * rng.random(16),
+                      [], [f"p{i // 4}" for i in range(16)], ["" if lv == 0 else "jpeg" for lv in levels], levels)
+    tcfg = TrainConfig(epochs=1, batch_size=8, groups_per_batch=2, lambda_order=1.0)
+    res = fit(LPFConfig(latent_dim=8, hidden_dim=16), tcfg, data)
+    assert res.history[-1]["loss_order"] > 0
+    data.dist_levels = None
+    with pytest.raises(ConfigError, match="lambda_order needs"):
+        fit(LPFConfig(latent_dim=8, hidden_dim=16), tcfg, data)
+
+
+def test_scenes_keep_views_apart_for_the_order_term(tmp_path) -> None:
+    """A zoomed view (lpfiqa synth --views) is other pixels: its distortions are not ordered against view 0's."""
+    from lpfiqa.datasets.manifest import ManifestRow
+    from lpfiqa.training.run import _feature_set
+
+    rows = [ManifestRow(tmp_path / f"{i}.png", 1.0, True, "p0", t, lv, extra={"view": v} if v else {})
+            for i, (t, lv, v) in enumerate([("", 0, "0"), ("jpeg", 2, "0"), ("jpeg", 3, "1"), ("", 0, "")])]
+    data = _feature_set(rows, [torch.zeros(768, 1, 1)] * 4, np.ones(4))
+    assert data.scenes == ["p0@v0", "p0@v0", "p0@v1", "p0"] and data.dist_levels.tolist() == [0, 2, 3, 0]
+    assert data.groups == ["p0"] * 4 and data.dist_types == ["", "jpeg", "jpeg", ""]
 
 
 def test_encoder_memory_does_not_grow_with_kept_grids(tmp_path) -> None:

@@ -20,7 +20,7 @@ from .imageio import MAX_PIXELS, ImageInput, image_name, load_image
 from .models.config import LPFConfig
 from .models.lpf import LPFHeads
 
-__all__ = ["Prediction", "QualityModel", "ScoreRecord"]
+__all__ = ["Prediction", "QualityModel", "ScoreRecord", "top_family"]
 
 
 @dataclass
@@ -31,11 +31,40 @@ class Prediction:
         score: quality in the model's scale (``model.cfg.score_min``..``score_max``).
         weight_map: (h, w) DaQRN weights normalised to sum to 1: where the judgement comes from.
         score_map: (h, w) per-region quality in the model's scale.
+        diagnosis: distortion family -> probability that the image has it (independent sigmoids:
+            several can be high, all low means "nothing wrong"); None when the model has no
+            diagnosis head.
     """
 
     score: float
     weight_map: np.ndarray | None = None
     score_map: np.ndarray | None = None
+    diagnosis: dict[str, float] | None = None
+
+    @property
+    def top_family(self) -> str | None:
+        """The most likely family, ``"none"`` when every probability is below 0.5, None without a diagnosis.
+
+        Example:
+            >>> Prediction(50.0, diagnosis={"blur": 0.8, "noise": 0.3}).top_family
+            'blur'
+        """
+        return top_family(self.diagnosis)
+
+
+def top_family(diagnosis: dict[str, float] | None, threshold: float = 0.5) -> str | None:
+    """The family with the highest probability if it reaches ``threshold``, else ``"none"``.
+
+    Example:
+        >>> top_family({"blur": 0.2, "noise": 0.4}), top_family(None)
+        ('none', None)
+    """
+    if diagnosis is None:
+        return None
+    if not diagnosis:
+        return "none"
+    best = max(diagnosis, key=diagnosis.__getitem__)
+    return best if diagnosis[best] >= threshold else "none"
 
 
 @dataclass
@@ -47,6 +76,7 @@ class ScoreRecord:
     error: str | None = None
     width: int | None = None
     height: int | None = None
+    diagnosis: dict[str, float] | None = None  # family -> probability (models with a diagnosis head)
 
     @property
     def ok(self) -> bool:
@@ -84,6 +114,11 @@ class QualityModel:
     def cfg(self) -> LPFConfig:
         return self.heads.cfg
 
+    @property
+    def diagnosis_families(self) -> tuple[str, ...]:
+        """The families :attr:`Prediction.diagnosis` reports, in order; empty without a diagnosis head."""
+        return self.cfg.diagnosis_families if self.heads.diagnosis is not None else ()
+
     def __repr__(self) -> str:
         c = self.cfg
         return (f"QualityModel({self.name or 'unnamed'!r}, scale=[{c.score_min:g}, {c.score_max:g}], "
@@ -97,6 +132,9 @@ class QualityModel:
         out = self.heads(grid.reshape(c, h * w).T[None])
         unit = float(out["score"][0])
         pred = Prediction(score=float(self.cfg.from_unit(unit)))
+        if "diagnosis" in out:
+            pred.diagnosis = {f: float(p) for f, p in zip(self.cfg.diagnosis_families, out["diagnosis"][0],
+                                                          strict=True)}
         if maps:
             wts = out["w"][0] / out["sum_w"][0]
             pred.weight_map = wts.reshape(h, w).numpy()
@@ -123,6 +161,8 @@ class QualityModel:
     # ------------------------------------------------------------------ public API
     def predict(self, image: ImageInput, return_maps: bool = False) -> Prediction:
         """Score one image; with ``return_maps`` also return DaQRN's weight and score maps.
+
+        A model with a diagnosis head also fills :attr:`Prediction.diagnosis` (family probabilities).
 
         Raises:
             ImageReadError: the image cannot be read (see :func:`lpfiqa.imageio.load_image`).
@@ -161,7 +201,8 @@ class QualityModel:
             try:
                 img = load_image(src, self.max_pixels)
                 rec.height, rec.width = img.shape[-2:]
-                rec.score = self._from_grid(self._grids([img])[0], False).score
+                pred = self._from_grid(self._grids([img])[0], False)
+                rec.score, rec.diagnosis = pred.score, pred.diagnosis
             except ImageReadError as exc:
                 rec.error = str(exc)
             except (RuntimeError, MemoryError) as exc:  # e.g. out of memory on one image

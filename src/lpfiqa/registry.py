@@ -6,7 +6,6 @@ import difflib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from .errors import UnknownModelError, WeightsError

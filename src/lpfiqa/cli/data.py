@@ -66,7 +66,8 @@ def data_group() -> None:
               help="livec: keep the 7 subject-training images.")
 @click.option("--label-file", type=click.Path(path_type=Path), default=None,
               help="csiq, cid2013: the label workbook, if not found under ROOT.")
-@click.option("--meta-csv", type=click.Path(path_type=Path), default=None, help="pyiqa: a meta_info_*.csv/.txt file as pyiqa ships it.")
+@click.option("--meta-csv", type=click.Path(path_type=Path), default=None,
+              help="pyiqa: a meta_info_*.csv/.txt file as pyiqa ships it.")
 @click.option("--image-dir", type=click.Path(path_type=Path), default=None,
               help="pyiqa: folder the CSV's paths are relative to.")
 @click.option("--higher-is-better/--lower-is-better", "higher_is_better", default=None,

@@ -23,10 +23,15 @@ COLUMNS = ("path", "score", "width", "height", "error")
 
 class _StreamingWriter:
     """Writes rows to ``OUT.partial`` as they come (nothing computed is lost on a crash),
-    then renames it to ``OUT`` at the end (readers never see half a file)."""
+    then renames it to ``OUT`` at the end (readers never see half a file).
 
-    def __init__(self, path: Path) -> None:
+    With ``families`` (``--explain``), CSV gets a probability column per family and ``top_family``;
+    JSONL a ``diagnosis`` object and ``top_family``.
+    """
+
+    def __init__(self, path: Path, families: tuple[str, ...] = ()) -> None:
         self.path = path
+        self.families = families
         self.fmt = "jsonl" if path.suffix.lower() in (".jsonl", ".json") else "csv"
         self.tmp = path.with_name(path.name + ".partial")
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -35,12 +40,13 @@ class _StreamingWriter:
             import csv
 
             self.csv = csv.writer(self.f)
-            self.csv.writerow(COLUMNS)
+            self.csv.writerow(_csv_columns(families))
 
     def write(self, rec: ScoreRecord) -> None:
-        row = _row(rec)
+        row = _row(rec, self.families)
         if self.fmt == "csv":
-            self.csv.writerow(["" if row[c] is None else row[c] for c in COLUMNS])
+            flat = {**row, **_family_cells(rec, self.families)}
+            self.csv.writerow(["" if flat[c] is None else flat[c] for c in _csv_columns(self.families)])
         else:
             self.f.write(json.dumps(row) + "\n")
         self.f.flush()
@@ -50,9 +56,29 @@ class _StreamingWriter:
         os.replace(self.tmp, self.path)
 
 
-def _row(rec: ScoreRecord) -> dict:
-    return {"path": rec.source, "score": None if rec.score is None else round(rec.score, 4),
-            "width": rec.width, "height": rec.height, "error": rec.error}
+def _csv_columns(families: tuple[str, ...]) -> tuple[str, ...]:
+    return (*COLUMNS[:2], *families, "top_family", *COLUMNS[2:]) if families else COLUMNS
+
+
+def _row(rec: ScoreRecord, families: tuple[str, ...] = ()) -> dict:
+    row = {"path": rec.source, "score": None if rec.score is None else round(rec.score, 4),
+           "width": rec.width, "height": rec.height, "error": rec.error}
+    if families:  # --explain: what is wrong, beside the score
+        row["diagnosis"] = None if rec.diagnosis is None else {f: round(rec.diagnosis[f], 4) for f in families}
+        row["top_family"] = _top(rec)
+    return row
+
+
+def _top(rec: ScoreRecord) -> str | None:
+    from ..inference import top_family  # imports torch: only called once records exist
+
+    return top_family(rec.diagnosis)
+
+
+def _family_cells(rec: ScoreRecord, families: tuple[str, ...]) -> dict[str, str | None]:
+    """Probabilities with 2 decimals (empty on a failed row), for the table and CSV."""
+    d = rec.diagnosis
+    return {f: None if d is None else f"{d[f]:.2f}" for f in families}
 
 
 @click.command("score")
@@ -64,10 +90,13 @@ def _row(rec: ScoreRecord) -> dict:
               help="Write results to a .csv or .jsonl file as well.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
 @click.option("--sort", is_flag=True, help="Print best first (order of the model's scale).")
+@click.option("--explain", is_flag=True,
+              help="Also say what is wrong: a probability per distortion family and the top family "
+                   "(models with a diagnosis head).")
 @click.option("--max-pixels", type=click.IntRange(1), default=None, help="Refuse images larger than this.")
 @click.option("--threads", type=click.IntRange(0), default=0, help="Torch threads (0: default).")
 def score_cmd(inputs: tuple[str, ...], model: str, recursive: bool, output: Path | None, as_json: bool,
-              sort: bool, max_pixels: int | None, threads: int) -> None:
+              sort: bool, explain: bool, max_pixels: int | None, threads: int) -> None:
     """Score images (files, folders, globs) with an LPF model.
 
     Unreadable images are reported on their own row and on stderr; the rest are still scored.
@@ -85,7 +114,11 @@ def score_cmd(inputs: tuple[str, ...], model: str, recursive: bool, output: Path
     from ..registry import create_model  # imports torch: only once there is work to do
 
     qm = create_model(model, max_pixels=max_pixels)
-    writer = _StreamingWriter(output) if output else None
+    families = qm.diagnosis_families if explain else ()
+    if explain and not families:
+        raise click.ClickException(f"--explain: model {qm.name or model} has no diagnosis head (it was trained "
+                                   "without one); use a model trained with use_diagnosis=True, or drop --explain")
+    writer = _StreamingWriter(output, families) if output else None
     bar = tqdm(total=len(sources), desc="scoring", unit="img", file=sys.stderr,
                disable=None if len(sources) > 1 else True)
 
@@ -104,7 +137,7 @@ def score_cmd(inputs: tuple[str, ...], model: str, recursive: bool, output: Path
         if writer:
             writer.close()
     seconds = time.perf_counter() - t0
-    _print(records, as_json, sort, qm.cfg.higher_is_better)
+    _print(records, as_json, sort, qm.cfg.higher_is_better, families)
     ok = [r for r in records if r.ok]
     failed = len(records) - len(ok)
     summary = f"scored {len(ok)} of {len(records)} images in {seconds:.1f}s with {qm.name}"
@@ -121,18 +154,24 @@ def score_cmd(inputs: tuple[str, ...], model: str, recursive: bool, output: Path
         sys.exit(1)
 
 
-def _print(records: list[ScoreRecord], as_json: bool, sort: bool, higher_is_better: bool) -> None:
+def _print(records: list[ScoreRecord], as_json: bool, sort: bool, higher_is_better: bool,
+           families: tuple[str, ...] = ()) -> None:
     if sort:
         ok = sorted((r for r in records if r.ok), key=lambda r: r.score, reverse=higher_is_better)
         records = ok + [r for r in records if not r.ok]
     if as_json:
         for r in records:
-            click.echo(json.dumps(_row(r)))
+            click.echo(json.dumps(_row(r, families)))
         return
     width = max([len(r.source) for r in records] + [4])
-    click.echo(f"{'score':>8}  {'path':<{width}}")
+    widths = {f: max(len(f), 4) for f in (*families, "top_family")} if families else {}
+    head = "".join(f"  {c:>{w}}" for c, w in widths.items())
+    click.echo(f"{'score':>8}{head}  {'path':<{width}}")
     for r in records:
         value = f"{r.score:8.2f}" if r.ok else f"{'FAILED':>8}"
+        if families:
+            cells = {**_family_cells(r, families), "top_family": _top(r)}
+            value += "".join(f"  {cells[c] or '-':>{w}}" for c, w in widths.items())
         click.echo(f"{value}  {r.source}")
 
 

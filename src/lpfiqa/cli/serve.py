@@ -52,10 +52,10 @@ def serve_cmd(model: str, host: str, port: int, max_body_mb: float, max_pixels: 
 
     Stop with Ctrl+C (or SIGTERM); a one-line summary is printed on the way out.
     """
+    import torch
+
     from ..registry import create_model  # torch and the server load only when serving
     from ..server import LpfiqaServer, ServerConfig, serve
-
-    import torch
 
     if threads:
         torch.set_num_threads(threads)

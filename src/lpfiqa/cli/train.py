@@ -46,17 +46,27 @@ from ..training.config import TrainConfig
               help="Draw each batch from this many content groups, so comparison pairs share a scene (0: random).")
 @click.option("--lambda-rank", type=click.FloatRange(0), default=TrainConfig.lambda_rank, show_default=True,
               help="Weight of a within-photo ranking term on the score (needs groups; best with --groups-per-batch).")
+@click.option("--lambda-order", type=click.FloatRange(0), default=TrainConfig.lambda_order, show_default=True,
+              help="Weight of a loss on the known level order within a scene (same type at two levels, or clean "
+                   "vs distorted; needs dist_type/dist_level; best with --groups-per-batch).")
+@click.option("--diagnosis/--no-diagnosis", default=LPFConfig.use_diagnosis, show_default=True,
+              help="Train the 'what is wrong' head on the manifest's distortion types (used at test time).")
+@click.option("--lambda-diag", type=click.FloatRange(0), default=LPFConfig.lambda_diag, show_default=True)
+@click.option("--diagnosis-detach/--diagnosis-parallel", default=LPFConfig.diagnosis_detach, show_default=True,
+              help="Detach: the diagnosis loss trains only its head. Parallel: it also trains the FEN (one stage).")
 @click.option("--encoder-weights", type=click.Path(exists=True, dir_okay=False), default=None,
               help="A torchvision vgg16 .pth instead of the bundled ImageNet weights.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Feature cache folder (default $LPFIQA_CACHE or ~/.cache/lpfiqa).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last checkpoint.")
 @click.option("--threads", type=click.IntRange(0), default=0, help="Torch threads (0: default).")
-def train_cmd(manifest_arg: Path | None, manifest: Path | None, run_dir: Path, epochs: int, batch_size: int, lr: float, window: int, seed: int,
+def train_cmd(manifest_arg: Path | None, manifest: Path | None, run_dir: Path, epochs: int, batch_size: int,
+              lr: float, window: int, seed: int,
               val_fraction: float, test_fraction: float, max_side: int | None, patience: int, latent_dim: int,
               num_classes: int, lambda_cat: float, lambda_cmp: float, category: bool, no_comparison: bool,
               no_weight_stream: bool, stages: str, token_transform: str, groups_per_batch: int,
-              lambda_rank: float, encoder_weights: str | None, cache_dir: Path | None, resume: bool,
+              lambda_rank: float, lambda_order: float, diagnosis: bool, lambda_diag: float,
+              diagnosis_detach: bool, encoder_weights: str | None, cache_dir: Path | None, resume: bool,
               threads: int) -> None:
     """Train LPF (FEN + category + comparison + DaQRN, one stage) on a manifest.
 
@@ -77,11 +87,12 @@ def train_cmd(manifest_arg: Path | None, manifest: Path | None, run_dir: Path, e
     mcfg = LPFConfig(stages=tuple(s.strip() for s in stages.split(",") if s.strip()), latent_dim=latent_dim,
                      num_classes=num_classes, lambda_cat=lambda_cat, lambda_cmp=lambda_cmp,
                      use_category=category, use_comparison=not no_comparison,
-                     use_weight_stream=not no_weight_stream, token_transform=token_transform)
+                     use_weight_stream=not no_weight_stream, token_transform=token_transform,
+                     use_diagnosis=diagnosis, lambda_diag=lambda_diag, diagnosis_detach=diagnosis_detach)
     tcfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, window=window, seed=seed,
                        val_fraction=val_fraction, test_fraction=test_fraction, max_side=max_side,
                        patience=patience, threads=threads, groups_per_batch=groups_per_batch,
-                       lambda_rank=lambda_rank)
+                       lambda_rank=lambda_rank, lambda_order=lambda_order)
     report = train_run(manifest, run_dir, mcfg, tcfg, resume=resume, cache_root=cache_dir,
                        encoder_weights=encoder_weights)
     c = report.counts

@@ -6,7 +6,7 @@ from .._lazy import lazy_getattr
 from .config import LPFConfig
 
 if TYPE_CHECKING:
-    from .lpf import FEN, LPF, ComparisonHead, DaQRN, LPFHeads, pool_tokens
+    from .lpf import FEN, LPF, ComparisonHead, DaQRN, DiagnosisHead, LPFHeads, pool_tokens
 
-__all__ = ["FEN", "LPF", "ComparisonHead", "DaQRN", "LPFConfig", "LPFHeads", "pool_tokens"]
+__all__ = ["FEN", "LPF", "ComparisonHead", "DaQRN", "DiagnosisHead", "LPFConfig", "LPFHeads", "pool_tokens"]
 __getattr__ = lazy_getattr(__name__, {name: "lpf" for name in __all__ if name != "LPFConfig"})

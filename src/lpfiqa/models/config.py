@@ -26,6 +26,8 @@ class LPFConfig:
         True
         >>> cfg.token_dim
         768
+        >>> LPFConfig.from_dict({"latent_dim": 128}).use_diagnosis  # a file from before the diagnosis head
+        False
     """
 
     # Encoder and tokens
@@ -48,6 +50,15 @@ class LPFConfig:
     lambda_cat: float = 0.5
     lambda_cmp: float = 1.0
     compare_hidden: int = 128     # width of the comparison head
+    # Diagnosis ("what is wrong"): multi-label sigmoid head on g, one output per distortion family.
+    # Unlike the auxiliary tasks it is used at test time (Prediction.diagnosis). Off in files from
+    # before it existed, so they load and score unchanged.
+    use_diagnosis: bool = False
+    diagnosis_families: tuple[str, ...] = ()  # what each output means, in order (filled in from the data)
+    lambda_diag: float = 1.0
+    # True: the diagnosis loss trains only its head, on detached latents, so the score path trains
+    # exactly as without it; False: it also trains the FEN, in parallel (the paper's one-stage way).
+    diagnosis_detach: bool = True
     # DaQRN
     head_hidden: int = 128        # width of the weight and score streams
     use_weight_stream: bool = True   # off: plain mean of the per-token scores
@@ -61,6 +72,12 @@ class LPFConfig:
 
     def __post_init__(self) -> None:
         self.stages = tuple(self.stages)
+        self.diagnosis_families = tuple(self.diagnosis_families)
+        if len(set(self.diagnosis_families)) != len(self.diagnosis_families) or not all(self.diagnosis_families):
+            raise ConfigError(f"`diagnosis_families` {list(self.diagnosis_families)}: names must be unique and "
+                              "non-empty")
+        if self.lambda_diag < 0:
+            raise ConfigError(f"`lambda_diag` {self.lambda_diag} must be >= 0")
         bad = [s for s in self.stages if s not in STAGES]
         if bad or not self.stages:
             raise ConfigError(f"`stages` {list(self.stages)}: choose among {list(STAGES)}")
@@ -83,6 +100,7 @@ class LPFConfig:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["stages"] = list(self.stages)
+        d["diagnosis_families"] = list(self.diagnosis_families)
         return d
 
     @classmethod

@@ -11,6 +11,7 @@ Pipeline (shapes for a batch of B images cropped to multiples of ``cell`` pixels
       -> FEN (per token MLP)            -> latents z (B, N, D); global latent g = mean_N z  (B, D)
       -> [train] category head(g)       -> K coarse quality classes
       -> [train] comparison head(g_i, g_j) -> score gap of every pair in the batch (antisymmetric)
+      -> [optional] diagnosis head(g)    -> one sigmoid probability per distortion family (test time too)
       -> DaQRN: weight stream w(z) > 0, score stream s(z)  -> score = sum(w * s) / sum(w)
 
 Because the DaQRN score is a ratio of two sums over tokens, any partition of the tokens
@@ -24,9 +25,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..backbones.vgg16 import STAGES, VGG16Features
+from ..errors import ConfigError
 from .config import LPFConfig
 
-__all__ = ["DaQRN", "FEN", "LPF", "LPFHeads", "ComparisonHead", "pool_tokens"]
+__all__ = ["DaQRN", "DiagnosisHead", "FEN", "LPF", "LPFHeads", "ComparisonHead", "pool_tokens"]
 
 _EPS = 1e-6
 
@@ -83,6 +85,26 @@ class ComparisonHead(nn.Module):
         return (self.m(torch.cat([a, b], -1)) - self.m(torch.cat([b, a], -1))).squeeze(-1)
 
 
+class DiagnosisHead(nn.Module):
+    """"What is wrong": one logit per distortion family from the global latent (multi-label).
+
+    Sigmoid, not softmax: a chain of distortions has several families at once, and a clean image
+    none, so every probability can be low ("nothing wrong").
+
+    Example:
+        >>> head = DiagnosisHead(16, 8, 3)
+        >>> tuple(head(torch.randn(2, 16)).shape)
+        (2, 3)
+    """
+
+    def __init__(self, latent_dim: int, hidden: int, n_families: int) -> None:
+        super().__init__()
+        self.m = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, n_families))
+
+    def forward(self, g: torch.Tensor) -> torch.Tensor:
+        return self.m(g)  # (B, D) -> (B, F) logits
+
+
 class DaQRN(nn.Module):
     """Distortion-aware Quality Regression Network: weight stream x score stream, per token.
 
@@ -117,6 +139,10 @@ class LPFHeads(nn.Module):
         >>> out = heads(torch.randn(2, 6, 768))
         >>> out["score"].shape, out["w"].shape, out["logits"].shape
         (torch.Size([2]), torch.Size([2, 6]), torch.Size([2, 4]))
+        >>> diag = LPFHeads(LPFConfig(latent_dim=32, hidden_dim=64, use_diagnosis=True,
+        ...                           diagnosis_families=("blur", "noise")))
+        >>> diag(torch.randn(2, 6, 768))["diagnosis"].shape  # probabilities, one per family
+        torch.Size([2, 2])
     """
 
     def __init__(self, cfg: LPFConfig) -> None:
@@ -131,6 +157,13 @@ class LPFHeads(nn.Module):
         self.category = nn.Linear(cfg.latent_dim, cfg.num_classes) if cfg.use_category else None
         self.compare = ComparisonHead(cfg.latent_dim, cfg.compare_hidden) if cfg.use_comparison else None
         self.daqrn = DaQRN(cfg.latent_dim, cfg.head_hidden, cfg.use_weight_stream, cfg.use_score_stream)
+        # Built last, so that every other module's initial weights are the same with or without it.
+        self.diagnosis: DiagnosisHead | None = None
+        if cfg.use_diagnosis:
+            if not cfg.diagnosis_families:
+                raise ConfigError("use_diagnosis needs `diagnosis_families` (what each output means); "
+                                  "train_run fills them in from the manifest's dist_type column")
+            self.diagnosis = DiagnosisHead(cfg.latent_dim, cfg.head_hidden, len(cfg.diagnosis_families))
 
     def transform(self, tokens: torch.Tensor) -> torch.Tensor:
         """The fixed per-token transform applied before standardisation (per token: tiling stays exact)."""
@@ -139,7 +172,11 @@ class LPFHeads(nn.Module):
         return tokens
 
     def forward(self, tokens: torch.Tensor, mask: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-        """Tokens (B, N, C) [+ mask (B, N), True = real token] -> score (B,), w, s (B, N), g (B, D)."""
+        """Tokens (B, N, C) [+ mask (B, N), True = real token] -> score (B,), w, s (B, N), g (B, D).
+
+        With the category head: ``logits`` (B, K); with the diagnosis head: ``diag_logits`` and
+        their sigmoid ``diagnosis`` (B, F). The score never depends on either head.
+        """
         z = self.fen((self.transform(tokens) - self.token_mean) / self.token_std)  # (B, N, D)
         w, s = self.daqrn(z)
         if mask is not None:
@@ -150,6 +187,10 @@ class LPFHeads(nn.Module):
         out["g"] = (z * m).sum(1) / m.sum(1) if m is not None else z.mean(1)  # (B, D)
         if self.category is not None:
             out["logits"] = self.category(out["g"])
+        if self.diagnosis is not None:
+            g = out["g"].detach() if self.cfg.diagnosis_detach else out["g"]
+            out["diag_logits"] = self.diagnosis(g)
+            out["diagnosis"] = torch.sigmoid(out["diag_logits"])
         return out
 
 

@@ -5,7 +5,8 @@ Standard library only (:mod:`http.server`, :mod:`email` for multipart). Endpoint
     GET  /health   {"status": "ok", "model": NAME}
     GET  /model    name, score range and direction, stages, limits
     POST /score    raw image body (image/*, application/octet-stream)
-                   -> {"score", "width", "height", "model"}; ``?maps=1`` adds the DaQRN maps
+                   -> {"score", "width", "height", "model"}; ``?maps=1`` adds the DaQRN maps; a model
+                   with a diagnosis head adds "diagnosis" {family: probability} and "top_family"
     POST /score    multipart/form-data with one or more files
                    -> {"results": [{"filename", "score" | "error"}, ...], "failed": n}
 

@@ -191,7 +191,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "direction": "higher is better" if cfg.higher_is_better else "lower is better",
                 "stages": list(cfg.stages), "map_cell": cfg.cell, "min_side": MIN_SIDE,
                 "max_pixels": model.max_pixels, "max_body_bytes": config.max_body_bytes,
-                "max_files": config.max_files}
+                "max_files": config.max_files, "diagnosis_families": list(model.diagnosis_families)}
 
     def _score(self, query: dict[str, str]) -> dict[str, Any]:
         maps = query.get("maps", "0").strip().lower()
@@ -272,6 +272,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.count(images_scored=1)
         out: dict[str, Any] = {"score": pred.score, "width": int(image.shape[-1]),
                                "height": int(image.shape[-2]), "model": self.server.model_name}
+        if pred.diagnosis is not None:  # a model with a diagnosis head: what is wrong, beside the score
+            out["diagnosis"] = pred.diagnosis
+            out["top_family"] = pred.top_family
         if maps:
             out["weight_map"] = pred.weight_map.tolist()
             out["score_map"] = pred.score_map.tolist()

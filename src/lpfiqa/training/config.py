@@ -38,6 +38,10 @@ class TrainConfig:
     #                               comparison pairs share content and differ only in distortion (0: random)
     lambda_rank: float = 0.0      # >0: also fit the DaQRN score gap of every same-group pair in a batch to its
     #                               label gap, so content cannot explain a score (needs groups; 0: off)
+    lambda_order: float = 0.0     # >0: also push the DaQRN score of every pair of one scene whose order is known
+    #                               (same type, two levels; or clean vs distorted) the right way: the level order
+    #                               is ground truth where a weak label is not (needs dist_type/dist_level; works
+    #                               best with groups_per_batch, so batches hold such pairs; 0: off)
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 2:
@@ -51,6 +55,8 @@ class TrainConfig:
                               f"{self.batch_size} (the batch size)")
         if self.lambda_rank < 0:
             raise ConfigError(f"`lambda_rank` {self.lambda_rank} must be >= 0 (0 = off)")
+        if self.lambda_order < 0:
+            raise ConfigError(f"`lambda_order` {self.lambda_order} must be >= 0 (0 = off)")
         if self.window < 0:
             raise ConfigError(f"`window` {self.window} must be >= 0 (0 = whole token grid)")
 

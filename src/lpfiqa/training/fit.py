@@ -16,32 +16,47 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..errors import ConfigError
 from ..metrics import plcc, srcc
 from ..models.config import LPFConfig
 from ..models.lpf import LPFHeads
 from .config import TrainConfig
-from .losses import bin_labels, lpf_loss, quantile_bins
+from .diagnosis import diagnosis_accuracy
+from .losses import OrderInfo, bin_labels, lpf_loss, quantile_bins
 
-__all__ = ["FeatureSet", "FitResult", "FitState", "fit", "predict_unit", "random_windows"]
+__all__ = ["FeatureSet", "FitResult", "FitState", "fit", "predict_diagnosis", "predict_unit", "random_windows"]
 
 
 @dataclass
 class FeatureSet:
-    """Token grids (C, h, w) and unit-scale targets (higher = better) of a set of images."""
+    """Token grids (C, h, w) and unit-scale targets (higher = better) of a set of images.
+
+    The optional per-image facts feed the optional tasks: ``groups`` the within-photo ranking
+    and grouped batches; ``scenes``, ``dist_types`` and ``dist_levels`` the known-order term;
+    ``families`` the diagnosis head. Empty lists / None mean unknown for every image.
+    """
 
     grids: list[torch.Tensor]
     y: np.ndarray
     names: list[str] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)  # content group (source photo) of each image, if known
+    dist_types: list[str] = field(default_factory=list)  # "" clean or unknown, "chain" for a chain
+    dist_levels: np.ndarray | None = None  # int per image: 0 clean, 1..5, -1 unknown
+    scenes: list[str] = field(default_factory=list)  # photo + view: same pixels before distortion (default: groups)
+    families: np.ndarray | None = None  # (N, F) multi-hot diagnosis targets; NaN rows unknown
 
     def __len__(self) -> int:
         return len(self.grids)
 
     def subset(self, idx: np.ndarray | list[int]) -> FeatureSet:
         idx = list(np.asarray(idx, dtype=int))
-        names = [self.names[i] for i in idx] if self.names else []
-        groups = [self.groups[i] for i in idx] if self.groups else []
-        return FeatureSet([self.grids[i] for i in idx], self.y[idx], names, groups)
+
+        def pick(items: list[str]) -> list[str]:
+            return [items[i] for i in idx] if items else []
+
+        return FeatureSet([self.grids[i] for i in idx], self.y[idx], pick(self.names), pick(self.groups),
+                          pick(self.dist_types), None if self.dist_levels is None else self.dist_levels[idx],
+                          pick(self.scenes), None if self.families is None else self.families[idx])
 
 
 @dataclass
@@ -122,7 +137,6 @@ def random_windows(grids: list[torch.Tensor], window: int,
     return tokens, mask
 
 
-@torch.inference_mode()
 def predict_unit(heads: LPFHeads, grids: list[torch.Tensor], batch_size: int = 64,
                  max_tokens: int = 16384) -> np.ndarray:
     """Unit-scale predictions on whole token grids (what test time sees).
@@ -143,8 +157,29 @@ def predict_unit(heads: LPFHeads, grids: list[torch.Tensor], batch_size: int = 6
         >>> bool(np.allclose(predict_unit(heads, grids, max_tokens=4), one, atol=1e-6))  # one grid per call
         True
     """
+    return _predict(heads, grids, "score", batch_size, max_tokens)
+
+
+def predict_diagnosis(heads: LPFHeads, grids: list[torch.Tensor], batch_size: int = 64,
+                      max_tokens: int = 16384) -> np.ndarray:
+    """(N, F) family probabilities on whole token grids (batched like :func:`predict_unit`).
+
+    Example:
+        >>> from lpfiqa.models import LPFConfig
+        >>> cfg = LPFConfig(latent_dim=16, hidden_dim=32, use_diagnosis=True, diagnosis_families=("blur", "noise"))
+        >>> p = predict_diagnosis(LPFHeads(cfg), [torch.rand(768, 2, 3), torch.rand(768, 1, 4)])
+        >>> p.shape, bool(((p > 0) & (p < 1)).all())
+        ((2, 2), True)
+    """
+    if heads.diagnosis is None:
+        raise ConfigError("these heads have no diagnosis head (use_diagnosis=False)")
+    return _predict(heads, grids, "diagnosis", batch_size, max_tokens)
+
+
+@torch.inference_mode()
+def _predict(heads: LPFHeads, grids: list[torch.Tensor], key: str, batch_size: int, max_tokens: int) -> np.ndarray:
     heads.eval()
-    out = np.empty(len(grids))
+    out: np.ndarray | None = None
     by_shape: dict[tuple[int, ...], list[int]] = {}
     for i, g in enumerate(grids):
         by_shape.setdefault(tuple(g.shape), []).append(i)
@@ -153,8 +188,11 @@ def predict_unit(heads: LPFHeads, grids: list[torch.Tensor], batch_size: int = 6
         for k in range(0, len(members), step):
             idx = members[k:k + step]
             tokens = torch.stack([grids[i].reshape(c, -1).T for i in idx]).float()  # (B, N, C)
-            out[idx] = heads(tokens)["score"].double().numpy()
-    return out
+            value = heads(tokens)[key].double().numpy()
+            if out is None:
+                out = np.empty((len(grids), *value.shape[1:]))
+            out[idx] = value
+    return out if out is not None else np.empty(0)
 
 
 def _fit_token_stats(heads: LPFHeads, grids: list[torch.Tensor]) -> None:
@@ -171,6 +209,41 @@ def _fit_token_stats(heads: LPFHeads, grids: list[torch.Tensor]) -> None:
     std = (sq / n - mean * mean).clamp_min(0).sqrt()
     heads.token_mean.copy_(mean.float())
     heads.token_std.copy_(std.float().clamp_min(1e-3 * float(std.mean()) + 1e-6))
+
+
+def _family_targets(cfg: LPFConfig, train: FeatureSet) -> torch.Tensor | None:
+    """(N, F) diagnosis targets as a tensor (NaN rows = unknown), checked against the config."""
+    if not cfg.use_diagnosis:
+        return None
+    f = train.families
+    if f is None or f.shape != (len(train), len(cfg.diagnosis_families)):
+        got = "none" if f is None else f"shape {f.shape}"
+        raise ConfigError(f"use_diagnosis needs FeatureSet.families of shape ({len(train)}, "
+                          f"{len(cfg.diagnosis_families)}) (one column per diagnosis family), got {got}")
+    return torch.as_tensor(f, dtype=torch.float32)
+
+
+def _order_info(train: FeatureSet) -> OrderInfo:
+    """(scene id, single-type id, level) per image for the known-order term."""
+    scenes = train.scenes or train.groups
+    if train.dist_levels is None or len(train.dist_types) != len(train) or len(scenes) != len(train):
+        raise ConfigError("lambda_order needs dist_type, dist_level and group of every training image "
+                          "(the manifest's columns); set lambda_order=0 for data without them")
+    index: dict[str, int] = {}
+    scene = torch.as_tensor([index.setdefault(s, len(index)) for s in scenes])
+    types: dict[str, int] = {}
+    # chains and clean/unknown rows have no single type: they only pair with the clean image
+    tid = torch.as_tensor([-1 if t in ("", "chain") else types.setdefault(t, len(types)) for t in train.dist_types])
+    return scene, tid, torch.as_tensor(np.asarray(train.dist_levels, dtype=np.int64))
+
+
+def _val_diagnosis(heads: LPFHeads, val: FeatureSet) -> dict[str, float]:
+    """Validation top-1 family accuracy (single distortions, level >= 3), when it can be measured."""
+    if heads.diagnosis is None or val.families is None or val.dist_levels is None:
+        return {}
+    acc = diagnosis_accuracy(predict_diagnosis(heads, val.grids), val.families, val.dist_levels.tolist(),
+                             heads.cfg.diagnosis_families)
+    return {"val_diag_top1": acc["top1"]} if acc["n"] else {}
 
 
 def _lr(tcfg: TrainConfig, epoch: int, step: int, steps: int) -> float:
@@ -200,6 +273,12 @@ def fit(cfg: LPFConfig, tcfg: TrainConfig, train: FeatureSet, val: FeatureSet | 
         resume: state saved by an interrupted run.
         on_epoch: called with the state after each epoch (checkpointing).
         progress: called with each epoch's history row (progress display).
+
+    With ``cfg.use_diagnosis``, ``train.families`` holds the targets; the history then has
+    ``loss_diag`` and, where ``val`` has single distortions at level >= 3, ``val_diag_top1``.
+    The epoch is still chosen by validation SRCC, so the diagnosis shipped is that epoch's.
+    With ``tcfg.lambda_order``, ``train`` needs ``dist_types``, ``dist_levels`` and groups (or
+    scenes); the history has ``loss_order``.
     """
     torch.manual_seed(tcfg.seed)
     heads = LPFHeads(cfg)
@@ -212,6 +291,8 @@ def fit(cfg: LPFConfig, tcfg: TrainConfig, train: FeatureSet, val: FeatureSet | 
     if tcfg.lambda_rank > 0 and len(train.groups) == len(train):
         index: dict[str, int] = {}
         gid_all = torch.as_tensor([index.setdefault(g, len(index)) for g in train.groups])
+    fam_all = _family_targets(cfg, train)
+    order_all = _order_info(train) if tcfg.lambda_order > 0 else None
     history: list[dict[str, float]] = []
     best, best_epoch, best_srcc, start = copy.deepcopy(heads.state_dict()), 0, -math.inf, 0
     if resume is not None:
@@ -246,7 +327,10 @@ def fit(cfg: LPFConfig, tcfg: TrainConfig, train: FeatureSet, val: FeatureSet | 
                 group["lr"] = _lr(tcfg, epoch, step, steps)
             labels = labels_all[idx] if labels_all is not None else None
             gids = gid_all[idx] if gid_all is not None else None
-            loss, parts = lpf_loss(heads, tokens, mask, y_all[idx], labels, stage, gids, tcfg.lambda_rank)
+            fams = fam_all[idx] if fam_all is not None else None
+            order = tuple(t[idx] for t in order_all) if order_all is not None else None
+            loss, parts = lpf_loss(heads, tokens, mask, y_all[idx], labels, stage, gids, tcfg.lambda_rank,
+                                   fams, order, tcfg.lambda_order)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -257,6 +341,7 @@ def fit(cfg: LPFConfig, tcfg: TrainConfig, train: FeatureSet, val: FeatureSet | 
             pred = predict_unit(heads, val.grids)
             row["val_srcc"], row["val_plcc"] = srcc(pred, val.y), plcc(pred, val.y)
             row["val_l1"] = float(np.abs(pred - val.y).mean())
+            row.update(_val_diagnosis(heads, val))
             # NaN (constant output) never wins twice; a two-stage run's DaQRN is untrained in stage 1
             if stage != "aux" and (best_epoch == 0 or row["val_srcc"] > best_srcc):
                 best, best_epoch, best_srcc = copy.deepcopy(heads.state_dict()), epoch + 1, row["val_srcc"]

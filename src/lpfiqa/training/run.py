@@ -32,7 +32,8 @@ from ..models.io import save_heads
 from ..utils import atomic_write_text
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig
-from .fit import FeatureSet, fit, predict_unit
+from .diagnosis import diagnosis_accuracy, families_in, family_targets, registry_families
+from .fit import FeatureSet, fit, predict_diagnosis, predict_unit
 from .splits import split_by_group
 
 __all__ = ["TrainReport", "extract_features", "train_run"]
@@ -52,6 +53,7 @@ class TrainReport:
     val: dict[str, float] = field(default_factory=dict)
     test: dict[str, float] = field(default_factory=dict)
     failures: list[tuple[str, str]] = field(default_factory=list)
+    diagnosis: dict[str, Any] = field(default_factory=dict)  # split -> diagnosis_accuracy(), when there is a head
 
     def to_dict(self) -> dict[str, Any]:
         d = dict(self.__dict__)
@@ -91,7 +93,8 @@ def train_run(manifest_path: Path, run_dir: Path, model_cfg: LPFConfig | None = 
     """Train LPF on a manifest and write a run folder.
 
     Args:
-        manifest_path: CSV with ``path,score`` and optionally ``group``, ``split``, ``higher_is_better``.
+        manifest_path: CSV with ``path,score`` and optionally ``group``, ``split``, ``higher_is_better``,
+            ``dist_type``/``dist_level`` (and ``chain``, ``view``: what the diagnosis and order terms use).
         run_dir: output folder (created).
         model_cfg: architecture and loss settings (score range is filled in from the data).
         train_cfg: optimisation and split settings.
@@ -141,8 +144,9 @@ def train_run(manifest_path: Path, run_dir: Path, model_cfg: LPFConfig | None = 
     model_cfg.higher_is_better = directions.pop()
     model_cfg.encoder_weights = encoder_weights or "bundled"
     model_cfg.extra = {**model_cfg.extra, "manifest": str(manifest_path), "images": len(rows)}
-    data = FeatureSet(grids, np.asarray(model_cfg.to_unit(scores)), [str(r.path) for r in rows],
-                      [r.group or str(r.path) for r in rows])
+    data = _feature_set(rows, grids, np.asarray(model_cfg.to_unit(scores)))
+    if model_cfg.use_diagnosis:
+        data.families = _diagnosis_targets(model_cfg, rows, splits == "train", manifest_path)
     parts = {s: data.subset(np.flatnonzero(splits == s)) for s in ("train", "val", "test")}
 
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -175,9 +179,48 @@ def train_run(manifest_path: Path, run_dir: Path, model_cfg: LPFConfig | None = 
         if len(part) >= 3:
             pred = model_cfg.from_unit(predict_unit(result.heads, part.grids))
             setattr(report, name, evaluate(pred, model_cfg.from_unit(part.y)))
+        if result.heads.diagnosis is not None and len(part):
+            report.diagnosis[name] = diagnosis_accuracy(predict_diagnosis(result.heads, part.grids), part.families,
+                                                        part.dist_levels.tolist(), model_cfg.diagnosis_families)
     atomic_write_text(run_dir / "summary.json", json.dumps(report.to_dict(), indent=2, default=float))
     _plot(result.history, run_dir / "curves.png")
     return report
+
+
+def _feature_set(rows: list[Any], grids: list[torch.Tensor], y: np.ndarray) -> FeatureSet:
+    """Features plus what the manifest says of each image (content, scene, distortion)."""
+    groups = [r.group or str(r.path) for r in rows]
+    # A scene is a photo's view (lpfiqa synth --views): the pixels every distortion of it started from.
+    scenes = [f"{g}@v{r.extra['view']}" if r.extra.get("view") else g for g, r in zip(groups, rows, strict=True)]
+    levels = np.array([-1 if r.dist_level is None else int(r.dist_level) for r in rows], dtype=np.int64)
+    return FeatureSet(grids, y, [str(r.path) for r in rows], groups, [r.dist_type for r in rows], levels, scenes)
+
+
+def _diagnosis_targets(cfg: LPFConfig, rows: list[Any], train: np.ndarray, manifest_path: Path) -> np.ndarray | None:
+    """Family targets of every row; fills in ``cfg.diagnosis_families`` or switches the head off.
+
+    The families are those some training row has (registry order), unless the config names them.
+    """
+    types = [r.dist_type for r in rows]
+    levels = [r.dist_level for r in rows]
+    chains = [r.extra.get("chain", "") for r in rows]
+    if not cfg.diagnosis_families:
+        idx = np.flatnonzero(train)
+        cfg.diagnosis_families = families_in([types[i] for i in idx], [levels[i] for i in idx],
+                                             [chains[i] for i in idx])
+    targets = family_targets(types, levels, chains, cfg.diagnosis_families) if cfg.diagnosis_families else None
+    if targets is None or not (np.nan_to_num(targets[train]).sum(0) > 0).any():
+        tqdm.write(f"diagnosis: off -- no training image in {manifest_path} has a known distortion family "
+                   f"(dist_type empty or not one of lpfiqa.synth.list_distortions() or {list(registry_families())}); "
+                   "training the score alone", file=sys.stderr)
+        cfg.use_diagnosis, cfg.diagnosis_families = False, ()
+        cfg.extra = {**cfg.extra, "diagnosis": "off: no training image has a known distortion family"}
+        return None
+    unknown = int(np.isnan(targets[:, 0]).sum()) if targets.shape[1] else 0
+    if unknown:
+        tqdm.write(f"diagnosis: {unknown} of {len(rows)} images have no known distortion family; they are left "
+                   "out of the diagnosis loss", file=sys.stderr)
+    return targets
 
 
 def _plot(history: list[dict[str, float]], path: Path) -> None:
