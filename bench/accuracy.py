@@ -29,12 +29,12 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from _common import header, subset_manifest  # noqa: E402
-from methods import BilinearHead, BrisqueSVR, GAPRegressor, HyperHead, NIQEMethod, StageSubset  # noqa: E402
 
 from lpfiqa.backbones import STAGES  # noqa: E402
 from lpfiqa.models import LPFConfig  # noqa: E402
+from lpfiqa.protocol.baselines import StageSubset  # noqa: E402
 from lpfiqa.protocol.data import feature_cache, load_set  # noqa: E402
-from lpfiqa.protocol.methods import LPFMethod  # noqa: E402
+from lpfiqa.protocol.methods import LPFMethod, make_method  # noqa: E402
 from lpfiqa.protocol.within import run_within  # noqa: E402
 from lpfiqa.training import TrainConfig  # noqa: E402
 from lpfiqa.utils import atomic_write_text  # noqa: E402
@@ -82,9 +82,11 @@ def methods(tcfg: TrainConfig, quick: bool, extras: bool = False) -> list:
         out += [lpf("LPF grouped batches (4 photos per batch)", replace(tcfg, groups_per_batch=4)),
                 lpf("LPF + within-photo ranking (4 photos per batch)",
                     replace(tcfg, groups_per_batch=4, lambda_rank=1.0))]
-    out += [GAPRegressor("ridge"), BrisqueSVR(), BilinearHead(epochs=tcfg.epochs, window=tcfg.window)]
+    # the baselines as `lpfiqa protocol --method KEY` builds them (the heads take tcfg's epochs,
+    # batch size, lr and window: 32 and 1e-3 here, as before they moved into the package)
+    out += [make_method(k, tcfg=tcfg) for k in ("gap-ridge", "brisque-svr", "bilinear")]
     if not quick:
-        out += [GAPRegressor("svr"), NIQEMethod(), HyperHead(epochs=tcfg.epochs, window=tcfg.window)]
+        out += [make_method(k, tcfg=tcfg) for k in ("gap-svr", "niqe", "hyper")]
     return out
 
 

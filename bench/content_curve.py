@@ -15,6 +15,9 @@ extrapolation from four points, not a measurement: read it as an order of magnit
 Usage:
     python bench/content_curve.py [--manifest data/default/synth/manifest.csv] [--repeats 3]
     python bench/content_curve.py --quick        # 2 subsets per size, 4 epochs
+    # the corpus model (lpf-synth-v4): its set, its recipe, 35 to all 478 training photos
+    python bench/content_curve.py --manifest data/v4/synth/manifest.csv --recipe v4 \
+        --sizes 35,70,140,280,478 --repeats 2 --out content_curve_corpus.json
 """
 
 from __future__ import annotations
@@ -44,8 +47,12 @@ FIGURES = {"label_srcc": "SRCC with labels", "label_plcc": "PLCC with labels",
            "level_srcc_mean": "level ordering", "clean_beats_level3plus": "clean beats L>=3"}
 
 
+# The training recipes the curve can measure: (LPFConfig overrides, TrainConfig overrides).
+RECIPES = {"v3": ({}, {}), "v4": ({}, {"lambda_order": 1.0, "groups_per_batch": 4})}
+
+
 def run_subset(data, groups: np.ndarray, train_idx: np.ndarray, test_idx: np.ndarray, tcfg: TrainConfig,
-               seed: int) -> dict:
+               seed: int, mcfg: LPFConfig | None = None) -> dict:
     """Train the default recipe on ``train_idx`` (validation photos carved from it), score ``test_idx``."""
     part = split_by_group(list(groups[train_idx]), 0.0, tcfg.val_fraction, seed)
     y = data.features.y
@@ -54,7 +61,7 @@ def run_subset(data, groups: np.ndarray, train_idx: np.ndarray, test_idx: np.nda
     sub.y = (sub.y - lo) / (hi - lo)  # the training part's range only, as the protocol does
     tr, va = sub.subset(np.flatnonzero(part == "train")), sub.subset(np.flatnonzero(part == "val"))
     t0 = time.perf_counter()
-    result = fit(LPFConfig(), TrainConfig(**{**tcfg.to_dict(), "seed": seed}), tr, va)
+    result = fit(mcfg or LPFConfig(), TrainConfig(**{**tcfg.to_dict(), "seed": seed}), tr, va)
     unit = predict_unit(result.heads, [data.features.grids[i] for i in test_idx])
     scores = np.full(len(data.rows), np.nan)
     scores[test_idx] = unit
@@ -84,7 +91,11 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=10, help="as the default model (validation picks the epoch)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quick", action="store_true", help="2 subsets per size, 4 epochs")
+    p.add_argument("--recipe", choices=sorted(RECIPES), default="v3", help="training recipe (see RECIPES)")
+    p.add_argument("--out", default="content_curve.json")
     args = p.parse_args()
+    mover, tover = RECIPES[args.recipe]
+    mcfg = LPFConfig(**mover)
     repeats, epochs = (2, 4) if args.quick else (args.repeats, args.epochs)
     t0 = time.perf_counter()
     data = load_set(args.manifest, feature_cache(LPFConfig()))
@@ -92,7 +103,7 @@ def main() -> None:
     groups = np.array([r.group for r in data.rows])
     photos = sorted(set(groups[split == "train"]))
     test_idx = np.flatnonzero(split == "test")
-    tcfg = TrainConfig(epochs=epochs, batch_size=32, val_fraction=0.15)
+    tcfg = TrainConfig(epochs=epochs, batch_size=32, val_fraction=0.15, **tover)
     rng = np.random.default_rng(args.seed)
     runs = []
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -102,18 +113,19 @@ def main() -> None:
         for r in range(1 if n == len(photos) else repeats):
             chosen = rng.permutation(photos)[:n]
             idx = np.flatnonzero(np.isin(groups, chosen) & (split == "train"))
-            res = run_subset(data, groups, idx, test_idx, tcfg, seed=args.seed + r)
+            res = run_subset(data, groups, idx, test_idx, tcfg, seed=args.seed + r, mcfg=mcfg)
             runs.append({"photos": n, "repeat": r, **res})
             log(f"{n} photos, subset {r}: " + ", ".join(f"{FIGURES[k]} {res[k]:.3f}" for k in FIGURES)
                 + f" (best epoch {res['best_epoch']}, {res['seconds']:.0f}s)")
     medians = [{"photos": n, **{k: float(np.median([x[k] for x in runs if x["photos"] == n])) for k in FIGURES}}
                for n in sizes]
-    out = {**header("bench/content_curve.py", args), "lpf_config": LPFConfig().to_dict(), "epochs": epochs,
+    out = {**header("bench/content_curve.py", args), "lpf_config": mcfg.to_dict(), "recipe": args.recipe,
+           "train_config": tcfg.to_dict(), "epochs": epochs,
            "repeats": repeats,
            "test_photos": len(set(groups[test_idx])), "test_images": int(len(test_idx)),
            "runs": runs, "medians": medians, "trend": slope_table(medians),
            "seconds": time.perf_counter() - t0}
-    write_json("content_curve.json", out)
+    write_json(args.out, out)
     print("| training photos | " + " | ".join(FIGURES.values()) + " |")
     print("|---" * (len(FIGURES) + 1) + "|")
     for m in medians:
@@ -121,7 +133,7 @@ def main() -> None:
     for k, t in out["trend"].items():
         print(f"{FIGURES[k]}: {t['slope_per_doubling']:+.3f} per doubling of the photos; the line meets the floor "
               f"{t['floor']} at ~{t['photos_to_floor_extrapolated']:.0f} photos (extrapolated)")
-    print(f"wrote bench/results/content_curve.json in {out['seconds']:.0f}s")
+    print(f"wrote bench/results/{args.out} in {out['seconds']:.0f}s")
 
 
 if __name__ == "__main__":

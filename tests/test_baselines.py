@@ -2,7 +2,9 @@
 
 BRISQUE is checked against a slow re-implementation written here straight from the paper and
 the MATLAB built-ins' definitions (loops, explicit padding, continuous root finding instead of
-the reference's grid); the SVR against KKT conditions and an independent QP solve (SLSQP).
+the reference's grid). The regressors are scikit-learn's: the tests check what this project
+puts around them (standardisation, gamma 1/d, group folds, candidate order) against KKT
+conditions, an independent QP solve (SLSQP), closed-form ridge and hand-made group folds.
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ from PIL import Image
 from scipy.ndimage import gaussian_filter
 from scipy.optimize import brentq, minimize
 from scipy.special import gamma as G
-from scipy.stats import gennorm
+from scipy.stats import gennorm, spearmanr
 
 import lpfiqa.baselines
 from lpfiqa.baselines._nss import aggd_fit, ggd_fit, imresize_matlab, to_luminance
 from lpfiqa.baselines.brisque import BRISQUE_FEATURE_NAMES, brisque_features
 from lpfiqa.baselines.niqe import NIQEModel, fit_niqe, niqe, niqe_patch_features
-from lpfiqa.baselines.regressors import fit_ridge, fit_svr, grid_search_cv, group_kfold
+from lpfiqa.baselines.regressors import RidgeModel, SVRModel, fit_ridge, fit_svr, grid_search_cv, group_kfold
 from lpfiqa.errors import WeightsError
 
 PHOTOS = Path(__file__).resolve().parent / "fixtures" / "photos"  # see fixtures/SOURCES.md
@@ -375,3 +377,69 @@ def test_group_kfold_and_grid_search() -> None:
     assert res.model is not None and res.model.C == 10.0
     with pytest.raises(ValueError):
         grid_search_cv(np.where(X > 2, np.nan, X), y, groups)
+
+
+def test_regressors_recover_linear_and_nonlinear_functions() -> None:
+    rng = np.random.default_rng(16)
+    X = rng.normal(size=(300, 4)) * [1.0, 10.0, 0.1, 1.0] + [0.0, 5.0, -3.0, 0.0]  # scales differ: standardised
+    w = np.array([1.0, -0.2, 5.0, 0.0])
+    lin = X @ w + 2.0
+    m = fit_ridge(X, lin + rng.normal(0, 0.01, 300), alpha=1e-3)
+    np.testing.assert_allclose(m.coef / m.x_scale, w, atol=0.01)  # back in the raw features' units
+    Xt = rng.normal(size=(100, 4)) * [1.0, 10.0, 0.1, 1.0] + [0.0, 5.0, -3.0, 0.0]
+    assert np.abs(m.predict(Xt) - (Xt @ w + 2.0)).max() < 0.05
+    bowl = lambda A: (A[:, 0] ** 2 + np.sin(2 * A[:, 3])) / 2  # noqa: E731 - nonlinear in two of four features
+    s = fit_svr(X, bowl(X) + rng.normal(0, 0.02, 300), C=10.0, gamma=0.3, epsilon=0.02)
+    inside = np.abs(Xt[:, [0, 3]]).max(1) < 1.5  # where the training data are dense
+    assert np.abs(s.predict(Xt[inside]) - bowl(Xt[inside])).mean() < 0.1
+    assert s.gamma == 0.3 and fit_svr(X, lin).gamma == pytest.approx(0.25)  # "scale": 1/d
+    assert isinstance(m, RidgeModel) and isinstance(s, SVRModel)
+
+
+def test_grid_search_uses_group_folds_and_keeps_candidate_order() -> None:
+    rng = np.random.default_rng(17)
+    groups = np.repeat([f"photo{i}" for i in range(9)], rng.integers(3, 9, 9))
+    n = len(groups)
+    X = rng.normal(size=(n, 3))
+    y = X[:, 0] - 0.5 * X[:, 1] + 0.3 * rng.normal(size=n)
+    folds = group_kfold(groups, n_splits=3)
+    for tr, va in folds:  # a photo is never on both sides of a fold
+        assert not set(groups[tr]) & set(groups[va]) and len(tr) + len(va) == n
+    res = grid_search_cv(X, y, groups, model="ridge", param_grid={"alpha": [1e3, 1.0, 1e-2]}, n_splits=3)
+    assert [r["params"] for r in res.results] == [{"alpha": 1e3}, {"alpha": 1.0}, {"alpha": 1e-2}]  # as given
+    for r in res.results:  # the very folds of group_kfold, each scored by SRCC on its held-out photos
+        want = [float(spearmanr(y[va], fit_ridge(X[tr], y[tr], **r["params"]).predict(X[va]))[0])
+                for tr, va in folds]
+        np.testing.assert_allclose(r["fold_scores"], want, atol=1e-12)
+        assert r["mean_score"] == pytest.approx(np.mean(want))
+    assert res.best_params == max(res.results, key=lambda r: r["mean_score"])["params"]
+    # keys in a non-alphabetical order, a tie and an undefined (constant-prediction) candidate
+    grid = {"epsilon": [100.0, 0.1], "C": [10.0, 10.0]}
+    res = grid_search_cv(X, y, groups, model="svr", param_grid=grid, n_splits=3, scoring="plcc")
+    assert [list(r["params"]) for r in res.results] == [["epsilon", "C"]] * 4
+    assert np.isnan(res.results[0]["mean_score"])  # a tube wider than y: constant, ranked last
+    assert res.best_params == {"epsilon": 0.1, "C": 10.0} and res.results[2]["mean_score"] == res.best_score
+    assert res.model is not None and res.model.epsilon == 0.1
+    rmse = grid_search_cv(X, y, groups, model="ridge", param_grid={"alpha": [1.0]}, n_splits=3, scoring="rmse",
+                          refit=False)
+    assert rmse.best_score < 0 and rmse.model is None
+
+
+def test_regressor_errors_are_one_line() -> None:
+    X, y = _svr_problem(20, 18)
+    for call, match in [(lambda: fit_svr(X, y, C=0.0), "C > 0"), (lambda: fit_svr(X, y, gamma=-1.0), "gamma"),
+                        (lambda: fit_ridge(X, y, alpha=-1.0), "alpha"), (lambda: fit_ridge(X[:, 0], y), "need X"),
+                        (lambda: group_kfold(np.arange(20) // 10, n_splits=3), "number of groups"),
+                        (lambda: grid_search_cv(X, y, np.arange(20) // 4, model="lasso"), "use model")]:
+        with pytest.raises(ValueError, match=match) as info:
+            call()
+        assert "\n" not in str(info.value)
+
+
+def test_fitted_regressors_pickle() -> None:
+    import pickle
+
+    X, y = _svr_problem(40, 19)
+    for m in (fit_svr(X, y, C=3.0), fit_ridge(X, y)):
+        back = pickle.loads(pickle.dumps(m))
+        np.testing.assert_array_equal(back.predict(X), m.predict(X))

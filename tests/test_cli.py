@@ -218,6 +218,24 @@ def test_synth_small_set_and_preview(tmp_path) -> None:
                                    "--size", "96x64", "--types", "jpeg,darken"])
     assert res.exit_code == 0 and Image.open(tmp_path / "s.png").size[0] == 6 * 160
 
+    # A test set of held-out photos only, labelled on the first set's scale; a few types per photo.
+    test_set = tmp_path / "test_set"
+    res = CliRunner().invoke(cli, ["synth", "--pristine", str(pristine), "--out", str(test_set), "--size", "96x64",
+                                   "--types", "gaussian_blur,jpeg,darken", "--test-types-per-photo", "2",
+                                   "--test-photos", "p0,p1,p2", "--calibration", str(out / "calibration.json"),
+                                   "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    with open(test_set / "manifest.csv") as f:
+        rows3 = list(csv.DictReader(f))
+    assert {r["split"] for r in rows3} == {"test"} and len(rows3) == 3 * (1 + 2 * 5)
+    assert all(len({r["dist_type"] for r in rows3 if r["group"] == p} - {""}) == 2 for p in ("p0", "p1", "p2"))
+    assert (test_set / "calibration.json").read_text() == (out / "calibration.json").read_text()
+    same = {r["path"]: r["score"] for r in rows3}  # the same image gets the same label as in the first set
+    assert all(same[r["path"]] == r["score"] for r in rows2 if r["path"] in same and r["group"] == "p2")
+    res = CliRunner().invoke(cli, ["synth", "--pristine", str(pristine), "--out", str(tmp_path / "x"),
+                                   "--size", "96x64", "--test-photos", "p0,p1,p2", "--workers", "1"])
+    assert res.exit_code == 1 and "--calibration FILE" in res.output and not (tmp_path / "x" / "records").exists()
+
 
 def test_models_list_and_module_entry_point() -> None:
     res = CliRunner().invoke(cli, ["models", "--json"])

@@ -225,3 +225,39 @@ def test_protocol_flag_errors(sets) -> None:
     assert "needs at least one --test" in one_line_error(run("protocol", "--train", sets["A"]), exit_code=2)
     assert one_line_error(run("protocol", "--data", sets["A"], "--splits", "0"), exit_code=2)
     assert "manifest not found" in one_line_error(run("protocol", "--data", "absent.csv", *QUICK))
+
+
+def test_protocol_lists_methods() -> None:
+    from lpfiqa.cli.evaluate import METHOD_KEYS
+    from lpfiqa.protocol.methods import METHODS
+
+    assert list(METHOD_KEYS) == list(METHODS)  # the help text's copy of the registry
+    r = run("protocol", "--method", "list")
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert [ln.split()[0] for ln in lines] == list(METHODS)
+    assert any("BRISQUE + SVR:" in ln for ln in lines) and any("VGG16 GAP + ridge:" in ln for ln in lines)
+    helptext = run("protocol", "--help").stdout
+    assert "--method NAME" in helptext and "brisque-svr" in helptext and "--method list" in helptext
+    err = one_line_error(run("protocol", "--data", "absent.csv", "--method", "svm"), exit_code=2)
+    assert "unknown method(s) svm; choose among lpf, gap-ridge" in err
+
+
+def test_protocol_runs_baselines_on_the_same_splits(sets, tmp_path) -> None:
+    out = tmp_path / "baselines"
+    r = run("protocol", "--data", sets["A"], "--splits", "2", "--cache-dir", sets["cache"], "-o", out,
+            "--method", "lpf", "--method", "gap-ridge", "--method", "brisque-svr", "--method", "gap-ridge", *QUICK)
+    assert r.exit_code == 0, r.output
+    for row in ("| LPF |", "| VGG16 GAP + ridge |", "| BRISQUE + SVR |"):
+        assert row in r.stdout, row
+    res = json.loads((out / "results.json").read_text())
+    assert [m["name"] for m in res["methods"]] == ["LPF", "VGG16 GAP + ridge", "BRISQUE + SVR"]  # repeat dropped
+    tests = {}
+    for p in csv.DictReader(open(out / "predictions.csv")):
+        tests.setdefault((p["split"], p["method"]), set()).add(p["path"])
+    for k in ("0", "1"):  # one test part per split, whatever the method
+        assert tests[(k, "LPF")] == tests[(k, "VGG16 GAP + ridge")] == tests[(k, "BRISQUE + SVR")]
+    r = run("protocol", "--train", sets["A"], "--test", sets["B"], "--cache-dir", sets["cache"],
+            "--method", "gap-svr", *QUICK)
+    assert r.exit_code == 0, r.output
+    assert "| VGG16 GAP + svr | B |" in r.stdout and "| LPF |" not in r.stdout

@@ -260,3 +260,67 @@ def test_manifest_protocols_extract_features_once(tmp_path) -> None:
         within_protocol(manifest, official=True, cfg=TINY, tcfg=tcfg, cache_root=cache, progress=False)
     with pytest.raises(ConfigError, match="distinct file names"):
         cross_protocol(manifest, [manifest], cfg=TINY, tcfg=tcfg, cache_root=cache, progress=False)
+
+
+# ---------------------------------------------------------------------------------------- registered methods
+
+
+@pytest.fixture(scope="module")
+def graded_96(tmp_path_factory):
+    """5 photos x 4 images, 96 px square: one NIQE patch each, cheap to encode."""
+    root = tmp_path_factory.mktemp("graded96")
+    return make_graded_set(root / "imgs", n_photos=5, levels=1, size=(96, 96)), root / "cache"
+
+
+def test_every_registered_method_runs_end_to_end(graded_96) -> None:
+    from lpfiqa.protocol.methods import METHODS, make_method
+
+    manifest, cache = graded_96
+    tcfg = TrainConfig(epochs=1, batch_size=8)
+    methods = [make_method(k, TINY, tcfg) for k in METHODS]
+    assert [m.name for m in methods] == [s.name for s in METHODS.values()]
+    res = within_protocol(manifest, methods, n_splits=2, seed=0, cfg=TINY, tcfg=tcfg, cache_root=cache,
+                          progress=False)
+    assert len(res.records) == 2 * len(METHODS)
+    assert [d["name"] for d in res.methods] == [s.name for s in METHODS.values()]
+    for p in res.predictions:  # every method predicted every test image, in the dataset's unit
+        assert len(p.pred) == len(p.names) > 0 and np.isfinite(p.pred).all(), p.method
+    by = {(r.split, r.method): r for r in res.records}
+    for k in range(2):  # the same test part for every method
+        assert len({by[(k, s.name)].n_test for s in METHODS.values()}) == 1
+    assert by[(0, "VGG16 GAP + ridge")].info["alpha"] in (0.1, 1.0, 10.0, 100.0, 1000.0)
+    assert by[(0, "BRISQUE + SVR")].info["C"] in (1.0, 10.0, 100.0)
+    assert by[(0, "DBCNN-style bilinear head")].info["best_epoch"] == 1
+    # the baselines clearly see the quality (blur / noise / JPEG vs clean) on at least one split
+    best = {s.name: max(by[(k, s.name)].metrics["srcc"] for k in range(2)) for s in METHODS.values()}
+    assert best["BRISQUE + SVR"] > 0.3 and best["VGG16 GAP + ridge"] > 0.3, best
+
+
+def test_gap_regressors_learn_and_choose_on_validation(synthetic) -> None:
+    from lpfiqa.protocol.baselines import GAPRegressor
+
+    data, groups = synthetic  # the grid mean is the quality: a GAP regressor must find it
+    res = run_within(data, groups, [GAPRegressor("ridge"), GAPRegressor("svr")], n_splits=2, seed=0,
+                     progress=False)
+    for r in res.records:
+        assert r.metrics["srcc"] > 0.9, (r.method, r.metrics["srcc"])
+        assert r.info["val_srcc"] >= 0.5 and ("alpha" in r.info) == (r.method == "VGG16 GAP + ridge")
+
+
+def test_make_method_errors_say_what_to_do(monkeypatch) -> None:
+    import importlib.util
+
+    from lpfiqa.protocol.baselines import BrisqueSVR
+    from lpfiqa.protocol.methods import make_method
+
+    with pytest.raises(ConfigError, match="choose among lpf, gap-ridge"):
+        make_method("svr")
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: None if n == "sklearn" else real(n, *a))
+    with pytest.raises(ConfigError, match=r"gap-svr needs scikit-learn, which is not installed: pip install"):
+        make_method("gap-svr")
+    assert make_method("niqe").name == "NIQE"  # needs no scikit-learn
+    data, _ = _synthetic()
+    nameless = FeatureSet(data.grids, data.y)
+    with pytest.raises(ConfigError, match="has no names"):
+        BrisqueSVR().prepare(nameless)

@@ -80,6 +80,12 @@ def main() -> None:
     p.add_argument("--test-types-per-photo", type=int, default=0, help="held-out photos: random types each, all levels")
     p.add_argument("--label-metrics", default="ms_ssim,gmsd,vif,mdsi,delta_e", help="FR metrics of the weak labels")
     p.add_argument("--steps", default="synth,features,train,eval,install", help="which steps to run")
+    p.add_argument("--lambda-order", type=float, default=0.0, help="known-level-order loss weight (0: off, as v3)")
+    p.add_argument("--groups-per-batch", type=int, default=0, help="photos per batch (0: random batches, as v3)")
+    p.add_argument("--diagnosis", action=argparse.BooleanOptionalAction, default=False,
+                   help="train the diagnosis head (distortion families)")
+    p.add_argument("--diagnosis-parallel", action="store_true",
+                   help="the diagnosis loss also trains the FEN (default: detached, only its head)")
     args = p.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
     steps = set(args.steps.split(","))
@@ -101,27 +107,34 @@ def main() -> None:
 
     manifest_path = args.work / "synth" / "manifest.csv"
     mcfg = LPFConfig(stages=tuple(args.stages.split(",")), token_transform=args.token_transform,
-                     use_category=args.category,
+                     use_category=args.category, use_diagnosis=args.diagnosis,
+                     diagnosis_detach=not args.diagnosis_parallel,
                      score_name="weak label (0-100, full-reference consensus)", extra={"name": args.name})
     if "features" in steps:  # the encoder pass, apart from training so it can run (and resume) on its own
         with timings.step("features") as step:
             step.worked = precompute_features(manifest_path, mcfg)
     if "train" not in steps:
         return
-    tcfg = TrainConfig(epochs=args.epochs, batch_size=32, seed=args.seed, val_fraction=0.15)
+    tcfg = TrainConfig(epochs=args.epochs, batch_size=32, seed=args.seed, val_fraction=0.15,
+                       lambda_order=args.lambda_order, groups_per_batch=args.groups_per_batch)
     run_dir = args.work / (args.run or args.name)
     resume = (run_dir / "checkpoint.safetensors").exists()
     with timings.step("training"):
         report = train_run(manifest_path, run_dir, mcfg, tcfg, resume=resume)
     print(f"features {report.seconds_features:.0f}s, training {report.seconds_train:.0f}s, "
           f"best epoch {report.best_epoch}, val {report.val}", flush=True)
+    if "eval" not in steps:
+        return
 
-    evaluation = evaluate_heldout(manifest_path, run_dir)
+    with timings.step("evaluation"):
+        evaluation = evaluate_heldout(manifest_path, run_dir, corpus_sources(args.corpus) if args.corpus else None)
     evaluation.update({"synth_config": scfg.__dict__ | {"size": list(scfg.size)}, "train_config": tcfg.to_dict(),
                        "counts": report.counts, "photos_train": synth.photos.get("train"),
                        "synth_photos_resumed": synth.skipped_photos, "best_epoch": report.best_epoch, "val": report.val,
-                       "seconds": {"synthesis": t_synth, "features": report.seconds_features,
-                                   "training": report.seconds_train}})
+                       "seconds": {k: v["seconds"] for k, v in timings.data.items()},
+                       "val_diagnosis": report.diagnosis.get("val")})
+    if args.corpus:
+        evaluation["corpus"] = corpus_summary(args.corpus, set(test_photos), args.holdout_source)
     atomic_write_text(run_dir / "evaluation.json", json.dumps(evaluation, indent=2, default=float))
     print(json.dumps({k: v for k, v in evaluation.items() if k != "level_srcc_per_type"}, indent=1, default=float))
     if not args.no_install:
@@ -188,6 +201,23 @@ def corpus_split(corpus: Path, holdout_source: str, fraction: float, seed: int) 
     return corpus / "photos", tuple(test)
 
 
+def corpus_sources(corpus: Path) -> dict[str, str]:
+    """Photo stem -> corpus source."""
+    import csv
+
+    with open(corpus / "manifest.csv", newline="") as f:
+        return {Path(r["path"]).stem: r["source"] for r in csv.DictReader(f)}
+
+
+def corpus_summary(corpus: Path, test: set[str], holdout_source: str) -> dict:
+    """Photos per source in training and held out, for the model card."""
+    counts: dict[str, dict[str, int]] = {}
+    for stem, src in corpus_sources(corpus).items():
+        c = counts.setdefault(src, {"train": 0, "test": 0})
+        c["test" if stem in test else "train"] += 1
+    return {"holdout_source": holdout_source, "photos": counts}
+
+
 def precompute_features(manifest_path: Path, cfg: LPFConfig) -> bool:
     """Encode every image of the manifest into the feature cache; whether any was computed."""
     from tqdm.auto import tqdm
@@ -206,13 +236,17 @@ def precompute_features(manifest_path: Path, cfg: LPFConfig) -> bool:
     return cache.misses > 0
 
 
-def evaluate_heldout(manifest_path: Path, run_dir: Path) -> dict:
+def evaluate_heldout(manifest_path: Path, run_dir: Path, sources: dict[str, str] | None = None) -> dict:
     """The issue's figures on the held-out photos, from the cached full-image token grids.
 
     The cache holds exactly the grid that scoring computes for these images (their sizes are
     multiples of the 32-px cell), stored in fp16; `bench/synthetic_eval.py` re-scores from
-    the image files through the public API as a cross-check.
+    the image files through the public API as a cross-check. With ``sources`` (photo stem ->
+    corpus source) the level ordering is also reported per source; a model with a diagnosis
+    head also gets its top-1 family accuracy on the same images.
     """
+    from lpfiqa.training import diagnosis_accuracy, family_targets, predict_diagnosis
+
     manifest = read_manifest(manifest_path)
     heads = load_heads(run_dir)
     cache = FeatureCache(TokenEncoder(heads.cfg.stages, heads.cfg.cell))
@@ -221,7 +255,46 @@ def evaluate_heldout(manifest_path: Path, run_dir: Path) -> dict:
     unit = predict_unit(heads, grids)
     scores = np.full(len(manifest.rows), np.nan)
     scores[test] = heads.cfg.from_unit(unit)
-    return level_ordering_report(manifest, scores, split="test")
+    out = level_ordering_report(manifest, scores, split="test")
+    out["score_meaning"] = score_meaning([manifest.rows[i] for i in test], scores[test])
+    if sources:
+        by_source: dict[str, list[int]] = {}
+        for i in test:
+            by_source.setdefault(sources.get(manifest.rows[i].group, "?"), []).append(i)
+        out["per_source"] = {}
+        for src, idx in sorted(by_source.items()):
+            keep = np.full(len(manifest.rows), np.nan)
+            keep[idx] = scores[idx]
+            r = level_ordering_report(manifest, keep, split="test")
+            out["per_source"][src] = {k: r.get(k) for k in ("photos", "level_srcc_mean", "label_srcc", "label_plcc",
+                                                            "clean_beats_level3plus", "clean_median")}
+    if heads.diagnosis is not None:
+        rows = [manifest.rows[i] for i in test]
+        families = heads.cfg.diagnosis_families
+        targets = family_targets([r.dist_type for r in rows], [r.dist_level for r in rows],
+                                 [r.extra.get("chain", "") for r in rows], families)
+        out["diagnosis"] = diagnosis_accuracy(predict_diagnosis(heads, grids), targets,
+                                              [r.dist_level for r in rows], families)
+    return out
+
+
+def score_meaning(rows: list, scores: np.ndarray) -> dict:
+    """What a score means on held-out photos: the median score per level, and the levels near 30/60/90.
+
+    For each anchor score s, the images scoring within s +- 5 and the share of each distortion
+    level among them (single distortions and clean photos; chains left out).
+    """
+    levels = np.array([r.dist_level or 0 for r in rows])
+    single = np.array([(r.dist_level or 0) == 0 or (r.dist_type and r.dist_type != "chain") for r in rows])
+    per_level = {int(lv): float(np.median(scores[single & (levels == lv)]))
+                 for lv in sorted(set(levels[single].tolist()))}
+    anchors = {}
+    for s in (30, 60, 90):
+        near = single & (np.abs(scores - s) <= 5)
+        n = int(near.sum())
+        anchors[str(s)] = {"n": n, "level_share": {int(lv): round(float(np.mean(levels[near] == lv)), 3)
+                                                    for lv in range(6)} if n else {}}
+    return {"median_score_per_level": per_level, "near_anchor": anchors}
 
 
 if __name__ == "__main__":

@@ -4,9 +4,12 @@
   trained with :func:`fit_svr` on the same splits as the deep model.
 * NIQE: Mittal, Soundararajan, Bovik, IEEE SPL 2013 -> :func:`fit_niqe` on the project's own
   pristine photos, then :func:`niqe` (opinion-unaware, no training on scores).
-* :mod:`~lpfiqa.baselines.regressors`: RBF epsilon-SVR (SMO), ridge, group k-fold grid search.
+* :mod:`~lpfiqa.baselines.regressors`: RBF epsilon-SVR, ridge and group k-fold grid search, from
+  scikit-learn (``SVR``, ``Ridge``, ``GridSearchCV`` with ``GroupKFold``).
 
-Everything is numpy/scipy; no OpenCV, scikit-image or scikit-learn.
+The features are the project's own numpy/scipy code (no OpenCV or scikit-image), checked against
+a re-implementation from the papers in tests/test_baselines.py. As protocol methods, on LPF's
+splits: :mod:`lpfiqa.protocol.baselines` (``lpfiqa protocol --method brisque-svr``).
 """
 
 from lpfiqa.baselines.brisque import BRISQUE_FEATURE_NAMES, brisque_features, brisque_features_batch

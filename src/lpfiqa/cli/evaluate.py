@@ -46,6 +46,11 @@ def eval_cmd(model: str, manifest: Path, split: str, out: Path | None, threads: 
                f"{report.dataset} ({report.split}) in {report.seconds:.1f}s{tail}", err=True)
 
 
+#: ``--method`` names, for the help text without importing the library (and torch) at start-up;
+#: tests/test_cli_data_eval.py checks it against lpfiqa.protocol.methods.METHODS.
+METHOD_KEYS = ("lpf", "gap-ridge", "gap-svr", "bilinear", "hyper", "brisque-svr", "niqe")
+
+
 def _fmt(v: float | int | None) -> str:
     if v is None or (isinstance(v, float) and v != v):
         return "-"
@@ -53,6 +58,9 @@ def _fmt(v: float | int | None) -> str:
 
 
 @click.command("protocol")
+@click.option("--method", "method_keys", multiple=True, metavar="NAME",
+              help=f"Method to run, repeatable (default lpf): {', '.join(METHOD_KEYS)}; "
+                   "`--method list` describes them. All run on the same splits.")
 @click.option("-d", "--data", "manifest", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Within-dataset: the manifest to split n times.")
 @click.option("--train", "train_manifest", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -89,25 +97,37 @@ def _fmt(v: float | int | None) -> str:
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
               help="Within a dataset: fits at once, each in a forked one-thread process (same figures, faster "
                    "on many cores).")
-def protocol_cmd(manifest: Path | None, train_manifest: Path | None, test_manifests: tuple[Path, ...],
-                 splits: int | None, seed: int, official: bool, test_fraction: float, val_fraction: float,
+def protocol_cmd(method_keys: tuple[str, ...], manifest: Path | None, train_manifest: Path | None,
+                 test_manifests: tuple[Path, ...], splits: int | None, seed: int, official: bool,
+                 test_fraction: float, val_fraction: float,
                  epochs: int, batch_size: int, lr: float, window: int, patience: int, latent_dim: int,
                  stages: str, max_side: int | None, encoder_weights: str | None, cache_dir: Path | None,
                  out: Path | None, threads: int, workers: int) -> None:
-    """Run LPF through the field's evaluation protocol.
+    """Run LPF (and baselines) through the field's evaluation protocol.
 
     \b
     Within a dataset:  lpfiqa protocol --data koniq.csv --splits 10 --seed 0 -o runs/koniq
     Official split:    lpfiqa protocol --data koniq.csv --official -o runs/koniq-official
     Cross-dataset:     lpfiqa protocol --train koniq.csv --test livec.csv --test live.csv -o runs/x
+    Against baselines: lpfiqa protocol --data koniq.csv --method lpf --method gap-svr --method brisque-svr
 
     Splits are by content group; a validation part carved from the training part chooses the
-    epoch; each test part is used once. Encoder features are extracted once for all splits.
-    Prints the median (IQR) table; the results folder has every per-split figure.
+    epoch (a baseline's hyper-parameter); each test part is used once. Encoder features are
+    extracted once for all splits. Prints the median (IQR) table; the results folder has every
+    per-split figure.
     """
+    keys = list(dict.fromkeys(method_keys or ("lpf",)))  # a repeated name runs once
+    unknown = [k for k in keys if k not in METHOD_KEYS and k != "list"]
+    if unknown:
+        raise click.BadParameter(f"unknown method(s) {', '.join(unknown)}; choose among {', '.join(METHOD_KEYS)} "
+                                 "(`--method list` describes them)", param_hint="'--method'")
+    if "list" in keys:
+        _list_methods()
+        return
     import torch
 
     from ..protocol import cross_protocol, within_protocol
+    from ..protocol.methods import make_method
 
     if (manifest is None) == (train_manifest is None):
         raise click.UsageError("give either --data (within-dataset) or --train with --test (cross-dataset)")
@@ -122,8 +142,9 @@ def protocol_cmd(manifest: Path | None, train_manifest: Path | None, test_manife
     cfg = LPFConfig(stages=tuple(s.strip() for s in stages.split(",") if s.strip()), latent_dim=latent_dim)
     tcfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, window=window, seed=seed,
                        val_fraction=val_fraction, max_side=max_side, patience=patience, threads=threads)
+    methods = [make_method(k, cfg, tcfg) for k in keys]
     common = {"seed": seed, "val_fraction": val_fraction, "cfg": cfg, "tcfg": tcfg, "cache_root": cache_dir,
-              "encoder_weights": encoder_weights, "max_side": max_side, "out": out}
+              "encoder_weights": encoder_weights, "max_side": max_side, "out": out, "methods": methods}
     if manifest is not None:
         res = within_protocol(manifest, n_splits=splits, official=official, test_fraction=test_fraction,
                               workers=workers, **common)
@@ -138,6 +159,14 @@ def protocol_cmd(manifest: Path | None, train_manifest: Path | None, test_manife
                    err=True)
     click.echo(f"wrote {out}" if out else "nothing written (add -o DIR for results.json, results.md, plots)",
                err=True)
+
+
+def _list_methods() -> None:
+    from ..protocol.methods import METHODS
+
+    width = max(len(k) for k in METHODS)
+    for spec in METHODS.values():
+        click.echo(f"{spec.key:<{width}}  {spec.name}: {spec.summary}")
 
 
 COMMANDS = [eval_cmd, protocol_cmd]

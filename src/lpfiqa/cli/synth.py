@@ -41,11 +41,22 @@ def _csv_list(value: str | None) -> tuple[str, ...] | None:
 @click.option("--views", type=click.IntRange(1), default=1, show_default=True,
               help="Scenes per training photo: the whole photo plus VIEWS-1 zoomed random crops (same group). "
                    "Re-run with a larger value to add views to a finished set.")
+@click.option("--types-per-photo", type=click.IntRange(0, 25), default=0, show_default=True,
+              help="Training photos: a random subset of this many types each (0: all). Many photos with a few "
+                   "distortions each teach content-independence better than a few photos with all of them.")
+@click.option("--test-types-per-photo", type=click.IntRange(0, 25), default=0, show_default=True,
+              help="Test photos: a random subset of this many types each, every level kept (0: all).")
+@click.option("--label-metrics", default=",".join(SynthConfig.label_metrics), show_default=True,
+              help="Full-reference metrics of the weak-label consensus (delta_e: CIEDE2000, sees colour damage).")
+@click.option("--calibration", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Label with this calibration.json (e.g. a training set's) instead of fitting one: a test set "
+                   "made of held-out photos only then gets labels on the training set's scale.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--workers", type=click.IntRange(0), default=0, help="Processes (0: one per core).")
 def synth_cmd(pristine: Path | None, out: Path, preview: Path | None, size: tuple[int, int], types: str | None,
               levels: str, levels_per_type: int, chains: int, test_fraction: float, test_photos: str | None,
-              views: int, seed: int, workers: int) -> None:
+              views: int, types_per_photo: int, test_types_per_photo: int, label_metrics: str,
+              calibration: str | None, seed: int, workers: int) -> None:
     """Distort pristine photos (25 KADID-10k types x 5 levels, optional chains), label them with
     full-reference metrics, and write OUT/manifest.csv for `lpfiqa train`. Re-running resumes.
     """
@@ -62,12 +73,14 @@ def synth_cmd(pristine: Path | None, out: Path, preview: Path | None, size: tupl
 
     cfg = SynthConfig(size=size, types=_csv_list(types), levels=level_list, levels_per_type=levels_per_type,
                       chains=chains, test_fraction=test_fraction, test_photos=_csv_list(test_photos) or (),
-                      seed=seed, workers=workers, views=views)
+                      seed=seed, workers=workers, views=views, types_per_photo=types_per_photo,
+                      test_types_per_photo=test_types_per_photo, label_metrics=_csv_list(label_metrics) or (),
+                      calibration=calibration)
     report = build_synthetic_set(pristine, out, cfg)
     click.echo(f"photos: {report.photos.get('train', 0)} train, {report.photos.get('test', 0)} test "
                f"({report.skipped_photos} photo views already done)")
     click.echo(f"images: {report.images} labelled (references score 100) -> {out / 'manifest.csv'}")
-    click.echo(f"train on it with: lpfiqa train {out / 'manifest.csv'} --out runs/synth")
+    click.echo(f"train on it with: lpfiqa train --data {out / 'manifest.csv'} --out runs/synth")
 
 
 def _preview(photo: Path, out: Path, size: tuple[int, int], types: tuple[str, ...] | None) -> None:

@@ -111,8 +111,7 @@ def load_set(manifest: Manifest | Path | str, cache: FeatureCache, progress: boo
     scale = score_scale(kept)
     splits = [r.split for r in rows]
     official = splits if all(s in SPLITS for s in splits) else None
-    features = FeatureSet([grids[i] for i in keep], np.asarray(scale.normalise(kept.scores())),
-                          [str(r.path) for r in rows])
+    features = FeatureSet.from_rows(rows, [grids[i] for i in keep], np.asarray(scale.normalise(kept.scores())))
     return LoadedSet(label, rows, features, scale, official,
                      partial_official=official is None and any(splits), failures=failures, seconds=seconds,
                      cache_hits=cache.hits - hits,

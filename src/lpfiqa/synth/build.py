@@ -63,6 +63,9 @@ class SynthConfig:
     # FR metrics in the weak-label consensus (lpfiqa.synth.labels); delta_e makes labels see colour damage.
     # Old sets (lpf-synth-v1..v3) used the first four only.
     label_metrics: tuple[str, ...] = ("ms_ssim", "gmsd", "vif", "mdsi", "delta_e")
+    # An existing calibration.json to label with instead of fitting one on this set's training photos:
+    # a new test set then gets labels on the scale of the set a model was trained on.
+    calibration: str | None = None
 
     def __post_init__(self) -> None:
         if min(self.size) < 64:
@@ -74,6 +77,11 @@ class SynthConfig:
             raise ConfigError(f"--views {self.views}: need at least 1 (the whole photo)")
         self.zoom = (float(self.zoom[0]), float(self.zoom[1]))
         self.label_metrics = tuple(self.label_metrics)
+        from .metric_names import ALL_METRICS
+
+        unknown = [m for m in self.label_metrics if m not in ALL_METRICS]
+        if unknown or not self.label_metrics:
+            raise ConfigError(f"--label-metrics {list(self.label_metrics)}: choose among {list(ALL_METRICS)}")
         if self.types_per_photo < 0 or self.test_types_per_photo < 0:
             raise ConfigError("types per photo must be >= 0 (0: all types)")
         if not 1.0 <= self.zoom[0] <= self.zoom[1]:
@@ -255,6 +263,9 @@ def build_synthetic_set(pristine: Path, out: Path, cfg: SynthConfig | None = Non
     if len(set(stems)) != len(stems):
         raise ConfigError(f"{pristine}: two photos share a name stem; rename them")
     splits = photo_splits(stems, cfg)
+    if not cfg.calibration and "train" not in splits.values():  # fail before minutes of synthesis, not after
+        raise ConfigError("every photo is held out, so no training image can fit the label calibration; "
+                          "label with an existing one (--calibration FILE, SynthConfig.calibration)")
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "synth_config.json", json.dumps(asdict(cfg), indent=2))
     units = _units(photos, splits, cfg)  # (photo, view): test photos are scored whole, so view 0 only
@@ -274,7 +285,7 @@ def build_synthetic_set(pristine: Path, out: Path, cfg: SynthConfig | None = Non
     bar.close()
     report.photos = {s: sum(1 for v in splits.values() if v == s) for s in ("train", "test")}
     report.images, report.calibration = _write_manifest(out, [_view_stem(p.stem, v) for p, v in units],
-                                                        cfg.label_metrics)
+                                                        cfg.label_metrics, cfg.calibration)
     return report
 
 
@@ -282,20 +293,31 @@ def _units(photos: list[Path], splits: dict[str, str], cfg: SynthConfig) -> list
     return [(p, v) for p in photos for v in range(cfg.views if splits[p.stem] == "train" else 1)]
 
 
-def _write_manifest(out: Path, stems: list[str], metric_names: tuple[str, ...]) -> tuple[int, dict]:
-    """Fit the label calibration on training photos only, label everything, write manifest.csv."""
+def _write_manifest(out: Path, stems: list[str], metric_names: tuple[str, ...],
+                    calibration_file: str | None = None) -> tuple[int, dict]:
+    """Fit the label calibration on training photos only (or load a given one), label everything, write manifest.csv."""
     import csv
     import io
 
-    from .labels import fit_calibration, weak_label
+    from .labels import LabelCalibration, fit_calibration, weak_label
 
     records = []
     for stem in stems:
         with open(out / "records" / f"{stem}.jsonl") as f:
             records += [json.loads(line) for line in f if line.strip()]
     metrics = {m: np.array([r[m] for r in records]) for m in metric_names}
-    train = np.array([r["split"] == "train" and r["dist_level"] > 0 for r in records])
-    calibration = fit_calibration({m: v[train] for m, v in metrics.items()})
+    if calibration_file:
+        calibration = LabelCalibration.load(calibration_file)
+        missing = [m for m in calibration.metrics if m not in metric_names]
+        if missing:
+            raise ConfigError(f"{calibration_file} uses metrics {missing} this set did not compute; "
+                              f"add them to label_metrics")
+    else:
+        train = np.array([r["split"] == "train" and r["dist_level"] > 0 for r in records])
+        if not train.any():
+            raise ConfigError("no distorted training image to fit the label calibration on; lower the test "
+                              "fraction, or label with an existing calibration (--calibration FILE, SynthConfig.calibration)")
+        calibration = fit_calibration({m: v[train] for m, v in metrics.items()})
     calibration.save(out / "calibration.json")
     scores = weak_label(metrics, calibration)
     buf = io.StringIO()

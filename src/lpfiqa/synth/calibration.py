@@ -26,6 +26,8 @@ from torch import Tensor
 
 from lpfiqa.errors import ConfigError
 
+from .metric_names import ALL_METRICS, COLOUR_METRICS, METRICS
+
 __all__ = [
     "ALL_METRICS",
     "COLOUR_METRICS",
@@ -36,17 +38,6 @@ __all__ = [
     "LabelCalibration",
     "fit_calibration",
 ]
-
-#: The four structural metrics of the original scheme (lpf-synth-v1..v3), in the order they are
-#: computed, stored and averaged.
-METRICS: tuple[str, ...] = ("ms_ssim", "gmsd", "vif", "mdsi")
-
-#: Colour-aware metrics that can join the consensus (:mod:`lpfiqa.fr.delta_e`): the four above
-#: are nearly blind to desaturation and colour diffusion.
-COLOUR_METRICS: tuple[str, ...] = ("delta_e",)
-
-#: Every metric a calibration may use, in canonical order.
-ALL_METRICS: tuple[str, ...] = METRICS + COLOUR_METRICS
 
 #: +1 where higher raw value = better quality, -1 where lower = better.
 QUALITY_SIGN: dict[str, float] = {"ms_ssim": 1.0, "gmsd": -1.0, "vif": 1.0, "mdsi": -1.0, "delta_e": -1.0}

@@ -48,6 +48,29 @@ class FeatureSet:
     def __len__(self) -> int:
         return len(self.grids)
 
+    @classmethod
+    def from_rows(cls, rows: list[Any], grids: list[torch.Tensor], y: np.ndarray) -> FeatureSet:
+        """Grids plus what the manifest rows say of each image (content, scene, distortion).
+
+        The one route from manifest rows to a training set: ``lpfiqa train`` and the protocol
+        both build theirs here. A scene is a photo's view (``lpfiqa synth --views``): the
+        pixels every distortion of it started from.
+
+        Example:
+            >>> from pathlib import Path
+            >>> from lpfiqa.datasets.manifest import ManifestRow
+            >>> rows = [ManifestRow(Path("a.png"), 90.0, True, "p1", "", 0, ""),
+            ...         ManifestRow(Path("b.png"), 40.0, True, "p1", "jpeg", 4, "")]
+            >>> fs = FeatureSet.from_rows(rows, [torch.zeros(4, 1, 1)] * 2, np.array([0.9, 0.4]))
+            >>> fs.groups, fs.dist_types, fs.dist_levels.tolist()
+            (['p1', 'p1'], ['', 'jpeg'], [0, 4])
+        """
+        groups = [r.group or str(r.path) for r in rows]
+        scenes = [f"{g}@v{r.extra['view']}" if r.extra.get("view") not in (None, "", "0", 0) else g
+                  for g, r in zip(groups, rows, strict=True)]
+        levels = np.array([-1 if r.dist_level is None else int(r.dist_level) for r in rows], dtype=np.int64)
+        return cls(grids, y, [str(r.path) for r in rows], groups, [r.dist_type or "" for r in rows], levels, scenes)
+
     def subset(self, idx: np.ndarray | list[int]) -> FeatureSet:
         idx = list(np.asarray(idx, dtype=int))
 

@@ -144,7 +144,7 @@ def train_run(manifest_path: Path, run_dir: Path, model_cfg: LPFConfig | None = 
     model_cfg.higher_is_better = directions.pop()
     model_cfg.encoder_weights = encoder_weights or "bundled"
     model_cfg.extra = {**model_cfg.extra, "manifest": str(manifest_path), "images": len(rows)}
-    data = _feature_set(rows, grids, np.asarray(model_cfg.to_unit(scores)))
+    data = FeatureSet.from_rows(rows, grids, np.asarray(model_cfg.to_unit(scores)))
     if model_cfg.use_diagnosis:
         data.families = _diagnosis_targets(model_cfg, rows, splits == "train", manifest_path)
     parts = {s: data.subset(np.flatnonzero(splits == s)) for s in ("train", "val", "test")}
@@ -185,15 +185,6 @@ def train_run(manifest_path: Path, run_dir: Path, model_cfg: LPFConfig | None = 
     atomic_write_text(run_dir / "summary.json", json.dumps(report.to_dict(), indent=2, default=float))
     _plot(result.history, run_dir / "curves.png")
     return report
-
-
-def _feature_set(rows: list[Any], grids: list[torch.Tensor], y: np.ndarray) -> FeatureSet:
-    """Features plus what the manifest says of each image (content, scene, distortion)."""
-    groups = [r.group or str(r.path) for r in rows]
-    # A scene is a photo's view (lpfiqa synth --views): the pixels every distortion of it started from.
-    scenes = [f"{g}@v{r.extra['view']}" if r.extra.get("view") else g for g, r in zip(groups, rows, strict=True)]
-    levels = np.array([-1 if r.dist_level is None else int(r.dist_level) for r in rows], dtype=np.int64)
-    return FeatureSet(grids, y, [str(r.path) for r in rows], groups, [r.dist_type for r in rows], levels, scenes)
 
 
 def _diagnosis_targets(cfg: LPFConfig, rows: list[Any], train: np.ndarray, manifest_path: Path) -> np.ndarray | None:
