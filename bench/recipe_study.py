@@ -17,6 +17,10 @@ Recipes (each adds one thing to the one before, so the table reads as an ablatio
   the one above, so this shows the head's own accuracy at no cost to the score);
 * ``+ diagnosis (in parallel)``: the family loss also trains the FEN, the paper's one-stage way.
 
+The rule, fixed before the first run: the default takes the recipe with the best mean of level
+ordering and label SRCC on the validation fold; the diagnosis trains in parallel with the score
+only if that beats the detached head on both of those figures (it ships either way).
+
 Usage::
 
     python bench/recipe_study.py [--manifest data/v4/synth/manifest.csv] [--epochs 8] [--workers 2]
@@ -105,6 +109,19 @@ def run_recipe(name: str, manifest: Path, work: Path, epochs: int, seed: int) ->
     return out
 
 
+def choose(table: dict[str, dict]) -> str:
+    """The rule of the module docstring, applied to the study's results."""
+    def merit(r: dict) -> float:
+        return (r["level_srcc_mean"] + r["label_srcc"]) / 2
+
+    best = max(table, key=lambda n: merit(table[n]))
+    par, det = table.get("+ diagnosis (in parallel)"), table.get("+ diagnosis (detached)")
+    if best == "+ diagnosis (in parallel)" and det is not None and not (
+            par["level_srcc_mean"] > det["level_srcc_mean"] and par["label_srcc"] > det["label_srcc"]):
+        best = "+ diagnosis (detached)"
+    return best
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--manifest", type=Path, default=ROOT / "data" / "v4" / "synth" / "manifest.csv")
@@ -132,6 +149,8 @@ def main() -> None:
     data = header("bench/recipe_study.py", args)
     data.update({"recipes": {n: {"model": RECIPES[n][0], "train": RECIPES[n][1]} for n in names},
                  "results": table, "seconds": round(time.perf_counter() - t0, 1)})
+    data["chosen"] = choose(table)
+    log(f"chosen by the rule: {data['chosen']}")
     write_json(args.out, data)
     log(f"done in {time.perf_counter() - t0:.0f} s -> bench/results/{args.out}")
 

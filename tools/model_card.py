@@ -48,6 +48,7 @@ def main() -> None:
     p.add_argument("--name", default="lpf-synth-v3", help="model folder under src/lpfiqa/weights/")
     p.add_argument("--baseline", default="lpf-synth-v2",
                    help="an earlier bundled model to score on the same held-out images ('' for none)")
+    p.add_argument("--curve", default="content_curve.json", help="bench/results file of bench/content_curve.py")
     args = p.parse_args()
     target = WEIGHTS / args.name
     ev = json.loads((target / "evaluation.json").read_text())
@@ -62,7 +63,7 @@ def main() -> None:
         base = {"name": args.baseline, **evaluate_heldout(manifest, WEIGHTS / args.baseline)}
         base.pop("score_meaning", None)
         atomic_write_text(target / "baseline_evaluation.json", json.dumps(base, indent=2, default=float))
-    curve_path = ROOT / "bench" / "results" / "content_curve.json"
+    curve_path = ROOT / "bench" / "results" / args.curve
     curve = json.loads(curve_path.read_text()) if curve_path.exists() else None
     if curve and {k: curve.get("lpf_config", {}).get(k) for k in RECIPE} != {k: cfg.get(k) for k in RECIPE}:
         curve = None  # measured with another recipe: it does not describe this model
@@ -133,7 +134,7 @@ One run's spread is wide: this model, trained on all the photos with its own val
 
 Agreement with the labels grows by {t['slope_per_doubling']:+.3f} SRCC per doubling of the photos; a straight line
 in log2(photos) reaches the 0.85 floor at about {t['photos_to_floor_extrapolated']:,.0f} photos (an extrapolation from
-four points, not a measurement). More, and more varied, pristine content is what this model needs most.
+{len(curve['medians'])} points, not a measurement).
 
 """
 

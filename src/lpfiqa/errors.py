@@ -10,9 +10,11 @@ __all__ = [
     "ConfigError",
     "DatasetError",
     "ImageReadError",
+    "ImageTooLargeError",
     "LpfiqaError",
     "ManifestError",
     "UnknownModelError",
+    "UnsupportedImageError",
     "WeightsError",
 ]
 
@@ -23,6 +25,14 @@ class LpfiqaError(Exception):
 
 class ImageReadError(LpfiqaError, ValueError):
     """An image could not be read or decoded (missing, corrupt, truncated, too large, unsupported)."""
+
+
+class ImageTooLargeError(ImageReadError):
+    """An image has more pixels than the limit (a decompression-bomb guard); found from its header alone."""
+
+
+class UnsupportedImageError(ImageReadError):
+    """The bytes are not in an image format Pillow can read (or the input type is not an image)."""
 
 
 class ManifestError(LpfiqaError, ValueError):

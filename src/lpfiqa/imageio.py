@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import ImageReadError
+from .errors import ImageReadError, ImageTooLargeError, UnsupportedImageError
 
 __all__ = ["IMAGE_EXTENSIONS", "ImageInput", "MAX_PIXELS", "image_name", "load_image", "to_rgb_array"]
 
@@ -53,14 +53,17 @@ def _open(src: str | os.PathLike | bytes, max_pixels: int) -> Image.Image:
             finally:
                 Image.MAX_IMAGE_PIXELS = old
             if img.width * img.height > max_pixels:
-                raise ImageReadError(f"{name}: {img.width}x{img.height} is over the {max_pixels:,}-pixel limit; "
+                raise ImageTooLargeError(f"{name}: {img.width}x{img.height} is over the {max_pixels:,}-pixel limit; "
                                      "downscale it or raise max_pixels (--max-pixels)")
             img.load()  # decode now, so truncation shows up here and not later
     except ImageReadError:
         raise
+    except Image.DecompressionBombError as exc:  # Pillow's own guard (e.g. a PNG text chunk bomb)
+        raise ImageTooLargeError(f"{name}: decompression bomb refused ({exc}); downscale it "
+                                 "or raise max_pixels") from None
     except UnidentifiedImageError:
-        raise ImageReadError(f"{name}: not an image format Pillow can read; convert it to PNG or JPEG") from None
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise UnsupportedImageError(f"{name}: not an image format Pillow can read; convert it to PNG or JPEG") from None
+    except (OSError, SyntaxError, ValueError) as exc:
         raise ImageReadError(f"{name}: corrupt or truncated image ({exc}); re-export or re-download it") from None
     return img
 
@@ -129,7 +132,7 @@ def to_rgb_array(src: ImageInput, max_pixels: int = MAX_PIXELS) -> np.ndarray:
         a = a.astype(np.float32) / (255.0 if a.dtype == np.uint8 else 65535.0 if a.dtype == np.uint16 else 1.0)
         arr = np.broadcast_to(a, a.shape[:2] + (3,))
     else:
-        raise ImageReadError(f"{name}: unsupported input type; pass a path, bytes, PIL image, array or tensor")
+        raise UnsupportedImageError(f"{name}: unsupported input type; pass a path, bytes, PIL image, array or tensor")
     if not np.isfinite(arr).all():
         raise ImageReadError(f"{name}: contains NaN or infinite values")
     h, w = arr.shape[:2]

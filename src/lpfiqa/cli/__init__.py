@@ -29,9 +29,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from . import data, evaluate, models, score, serve, synth, train
+    from . import data, evaluate, export, models, score, serve, synth, train
 
-    for module in (score, train, synth, data, evaluate, models, serve):
+    for module in (score, train, synth, data, evaluate, models, serve, export):
         for command in module.COMMANDS:
             cli.add_command(command)
 

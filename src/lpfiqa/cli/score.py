@@ -1,9 +1,8 @@
-"""``lpfiqa score``: score files, folders and globs; table, CSV or JSONL out."""
+"""``lpfiqa score``: score files, folders and globs; table, CSV or JSONL out; resumable; decoding in workers."""
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -14,72 +13,11 @@ from tqdm.auto import tqdm
 
 from ..registry import DEFAULT_MODEL
 from ._common import expand_inputs
+from ._output import StreamingWriter, family_cells, row
+from ._summary import histogram
 
 if TYPE_CHECKING:
-    from ..inference import ScoreRecord
-
-COLUMNS = ("path", "score", "width", "height", "error")
-
-
-class _StreamingWriter:
-    """Writes rows to ``OUT.partial`` as they come (nothing computed is lost on a crash),
-    then renames it to ``OUT`` at the end (readers never see half a file).
-
-    With ``families`` (``--explain``), CSV gets a probability column per family and ``top_family``;
-    JSONL a ``diagnosis`` object and ``top_family``.
-    """
-
-    def __init__(self, path: Path, families: tuple[str, ...] = ()) -> None:
-        self.path = path
-        self.families = families
-        self.fmt = "jsonl" if path.suffix.lower() in (".jsonl", ".json") else "csv"
-        self.tmp = path.with_name(path.name + ".partial")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.f = open(self.tmp, "w", newline="")
-        if self.fmt == "csv":
-            import csv
-
-            self.csv = csv.writer(self.f)
-            self.csv.writerow(_csv_columns(families))
-
-    def write(self, rec: ScoreRecord) -> None:
-        row = _row(rec, self.families)
-        if self.fmt == "csv":
-            flat = {**row, **_family_cells(rec, self.families)}
-            self.csv.writerow(["" if flat[c] is None else flat[c] for c in _csv_columns(self.families)])
-        else:
-            self.f.write(json.dumps(row) + "\n")
-        self.f.flush()
-
-    def close(self) -> None:
-        self.f.close()
-        os.replace(self.tmp, self.path)
-
-
-def _csv_columns(families: tuple[str, ...]) -> tuple[str, ...]:
-    return (*COLUMNS[:2], *families, "top_family", *COLUMNS[2:]) if families else COLUMNS
-
-
-def _row(rec: ScoreRecord, families: tuple[str, ...] = ()) -> dict:
-    row = {"path": rec.source, "score": None if rec.score is None else round(rec.score, 4),
-           "width": rec.width, "height": rec.height, "error": rec.error}
-    if families:  # --explain: what is wrong, beside the score
-        row["diagnosis"] = None if rec.diagnosis is None else {f: round(rec.diagnosis[f], 4) for f in families}
-        row["top_family"] = _top(rec)
-    return row
-
-
-def _top(rec: ScoreRecord) -> str | None:
-    from ..inference import top_family  # imports torch: only called once records exist
-
-    return top_family(rec.diagnosis)
-
-
-def _family_cells(rec: ScoreRecord, families: tuple[str, ...]) -> dict[str, str | None]:
-    """Probabilities with 2 decimals (empty on a failed row), for the table and CSV."""
-    d = rec.diagnosis
-    return {f: None if d is None else f"{d[f]:.2f}" for f in families}
-
+    from ..inference import QualityModel, ScoreRecord
 
 @click.command("score")
 @click.argument("inputs", nargs=-1, required=True)
@@ -94,12 +32,25 @@ def _family_cells(rec: ScoreRecord, families: tuple[str, ...]) -> dict[str, str 
               help="Also say what is wrong: a probability per distortion family and the top family "
                    "(models with a diagnosis head).")
 @click.option("--max-pixels", type=click.IntRange(1), default=None, help="Refuse images larger than this.")
-@click.option("--threads", type=click.IntRange(0), default=0, help="Torch threads (0: default).")
+@click.option("-w", "--workers", type=click.IntRange(0, 64), default=0, show_default=True,
+              help="Processes decoding images while the model runs (0: decode between predictions).")
+@click.option("--resume", is_flag=True,
+              help="Continue an interrupted run: keep the rows in OUT.partial (or OUT), score only the rest.")
+@click.option("--save-maps", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write a quality-map overlay PNG per image here, named after the input.")
+@click.option("--map", "map_kind", type=click.Choice(["weight", "score"]), default="weight", show_default=True,
+              help="Which map --save-maps paints: where the model looks (weight) or what it penalises (score).")
+@click.option("--engine", type=click.Choice(["torch", "onnx"]), default="torch", show_default=True,
+              help="Run the model in PyTorch, or in ONNX Runtime (--model FILE.onnx, or exported once and cached).")
+@click.option("--threads", type=click.IntRange(0), default=0, help="Torch (or ONNX Runtime) threads (0: default).")
 def score_cmd(inputs: tuple[str, ...], model: str, recursive: bool, output: Path | None, as_json: bool,
-              sort: bool, explain: bool, max_pixels: int | None, threads: int) -> None:
+              sort: bool, explain: bool, max_pixels: int | None, workers: int, resume: bool, save_maps: Path | None,
+              map_kind: str, engine: str, threads: int) -> None:
     """Score images (files, folders, globs) with an LPF model.
 
-    Unreadable images are reported on their own row and on stderr; the rest are still scored.
+    Rows are written to OUT.partial as they come (renamed to OUT at the end); after a crash or
+    kill, --resume scores only what is missing. Unreadable images get their own row and a
+    stderr line; the rest are still scored. A summary with a histogram of the scores ends the run.
     Exit status: 0 all scored, 1 some failed (or a bad model/option).
     """
     import torch
@@ -108,19 +59,28 @@ def score_cmd(inputs: tuple[str, ...], model: str, recursive: bool, output: Path
         torch.set_num_threads(threads)
     if output is not None and output.suffix.lower() not in (".csv", ".jsonl", ".json"):
         raise click.BadParameter(f"{output}: use a .csv or .jsonl file name", param_hint="--output")
+    if resume and output is None:
+        raise click.BadParameter("--resume continues an output file; add -o OUT.csv (the one the run wrote)",
+                                 param_hint="--resume")
     sources = expand_inputs(inputs, recursive)
     if not sources:
         raise click.ClickException(f"no images found in {' '.join(inputs)}; check the paths or add --recursive")
-    from ..registry import create_model  # imports torch: only once there is work to do
+    from ..batch import map_paths, score_paths  # imports torch: only once there is work to do
 
-    qm = create_model(model, max_pixels=max_pixels)
+    qm = _engine(model, engine, max_pixels, threads)
     families = qm.diagnosis_families if explain else ()
     if explain and not families:
         raise click.ClickException(f"--explain: model {qm.name or model} has no diagnosis head (it was trained "
                                    "without one); use a model trained with use_diagnosis=True, or drop --explain")
-    writer = _StreamingWriter(output, families) if output else None
-    bar = tqdm(total=len(sources), desc="scoring", unit="img", file=sys.stderr,
-               disable=None if len(sources) > 1 else True)
+    writer = StreamingWriter(output, families, resume=resume) if output else None
+    if writer and writer.replaced:
+        click.echo(f"note: replaced {writer.tmp} left by an interrupted run (--resume would have continued it)",
+                   err=True)
+    skipped = [s for s in sources if writer and s in writer.done]
+    todo = [s for s in sources if not (writer and s in writer.done)]
+    maps = map_paths(sources, save_maps, map_kind) if save_maps else None
+    bar = tqdm(total=len(todo), desc="scoring", unit="img", file=sys.stderr,
+               disable=None if len(todo) > 1 else True)
 
     def on_record(rec: ScoreRecord) -> None:
         bar.update(1)
@@ -130,28 +90,65 @@ def score_cmd(inputs: tuple[str, ...], model: str, recursive: bool, output: Path
             tqdm.write(f"error: {rec.error}", file=sys.stderr)
 
     t0 = time.perf_counter()
+    finished = False
     try:
-        records = qm.score_files(sources, on_record=on_record)
+        records = score_paths(qm, todo, workers=workers, on_record=on_record, maps=maps, map_kind=map_kind)
+        finished = True
     finally:
         bar.close()
         if writer:
-            writer.close()
+            writer.close(finished)
     seconds = time.perf_counter() - t0
     _print(records, as_json, sort, qm.cfg.higher_is_better, families)
+    failed = _summary(qm, records, seconds, workers, skipped, writer, output, save_maps)
+    if failed:
+        sys.exit(1)
+
+
+def _engine(model: str, engine: str, max_pixels: int | None, threads: int) -> QualityModel:
+    """The model to score with: PyTorch's, or ONNX Runtime's (from an .onnx file, or exported once and cached)."""
+    from ..registry import create_model
+
+    if engine == "torch":
+        if model.endswith(".onnx"):
+            raise click.BadParameter(f"{model} is an ONNX file; add --engine onnx", param_hint="--model")
+        return create_model(model, max_pixels=max_pixels)
+    from ..export import OnnxQualityModel, onnx_for
+
+    kwargs = {"max_pixels": max_pixels} if max_pixels else {}
+    path = Path(model) if model.endswith(".onnx") else onnx_for(create_model(model))
+    return OnnxQualityModel(path, threads=threads, **kwargs)  # type: ignore[return-value]
+
+
+def _summary(qm: QualityModel, records: list[ScoreRecord], seconds: float, workers: int, skipped: list[str],
+             writer: StreamingWriter | None, output: Path | None, save_maps: Path | None) -> int:
+    """The closing lines on stderr: counts, throughput, score range, a histogram. Returns the failures."""
     ok = [r for r in records if r.ok]
     failed = len(records) - len(ok)
+    earlier = [r for r in (writer.kept if writer else []) if r.get("score") not in (None, "")]
+    earlier_failed = len(skipped) - len(earlier) if writer else 0
     summary = f"scored {len(ok)} of {len(records)} images in {seconds:.1f}s with {qm.name}"
-    if ok:
-        vals = [r.score for r in ok]
-        summary += (f"; scores {min(vals):.1f}..{max(vals):.1f} on [{qm.cfg.score_min:g}, {qm.cfg.score_max:g}], "
+    if records:
+        summary += f" ({len(records) / max(seconds, 1e-9):.1f} img/s, {workers} decoding workers)"
+    if skipped:
+        summary += f"; {len(skipped)} already done (--resume)"
+    scores = [r.score for r in ok] + [float(r["score"]) for r in earlier]
+    if scores:
+        summary += (f"; scores {min(scores):.1f}..{max(scores):.1f} on [{qm.cfg.score_min:g}, {qm.cfg.score_max:g}], "
                     f"{'higher' if qm.cfg.higher_is_better else 'lower'} is better")
     if failed:
         summary += f"; {failed} failed (see above)"
+    if earlier_failed:
+        summary += f"; {earlier_failed} failed in the earlier run"
     if output:
         summary += f"; wrote {output}"
+    if save_maps:
+        summary += f"; maps in {save_maps}"
     click.echo(summary, err=True)
-    if failed:
-        sys.exit(1)
+    if len(scores) > 1:
+        for line in histogram(scores, qm.cfg.score_min, qm.cfg.score_max):
+            click.echo("  " + line, err=True)
+    return failed
 
 
 def _print(records: list[ScoreRecord], as_json: bool, sort: bool, higher_is_better: bool,
@@ -161,7 +158,7 @@ def _print(records: list[ScoreRecord], as_json: bool, sort: bool, higher_is_bett
         records = ok + [r for r in records if not r.ok]
     if as_json:
         for r in records:
-            click.echo(json.dumps(_row(r, families)))
+            click.echo(json.dumps(row(r, families)))
         return
     width = max([len(r.source) for r in records] + [4])
     widths = {f: max(len(f), 4) for f in (*families, "top_family")} if families else {}
@@ -170,7 +167,7 @@ def _print(records: list[ScoreRecord], as_json: bool, sort: bool, higher_is_bett
     for r in records:
         value = f"{r.score:8.2f}" if r.ok else f"{'FAILED':>8}"
         if families:
-            cells = {**_family_cells(r, families), "top_family": _top(r)}
+            cells = {**family_cells(r, families), "top_family": row(r, families)["top_family"]}
             value += "".join(f"  {cells[c] or '-':>{w}}" for c, w in widths.items())
         click.echo(f"{value}  {r.source}")
 

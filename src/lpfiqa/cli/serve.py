@@ -1,11 +1,8 @@
-"""``lpfiqa serve``: the JSON scoring service (:mod:`lpfiqa.server`) from the command line."""
+"""``lpfiqa serve``: the scoring service and web page (:mod:`lpfiqa.service`) from the command line."""
 
 from __future__ import annotations
 
 import ipaddress
-import signal
-import threading
-from types import FrameType
 
 import click
 
@@ -21,10 +18,6 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt  # SIGTERM (docker stop, systemd) stops like Ctrl+C: summary included
-
-
 @click.command("serve")
 @click.option("-m", "--model", default=DEFAULT_MODEL, show_default=True,
               help="Registered model name, run folder, or .safetensors file.")
@@ -32,55 +25,66 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
               help="Interface to listen on; 0.0.0.0 exposes the service (no auth, no TLS) to the network.")
 @click.option("-p", "--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
               help="TCP port (0 picks a free one).")
+@click.option("-w", "--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes sharing the port, each with its own copy of the model.")
 @click.option("--max-body-mb", type=click.FloatRange(0, min_open=True), default=50.0, show_default=True,
               help="Refuse request bodies larger than this (HTTP 413), before reading them.")
-@click.option("--max-pixels", type=click.IntRange(1), default=None,
-              help="Refuse images with more pixels than this (HTTP 422).")
+@click.option("--max-pixels", type=click.IntRange(1), default=50_000_000, show_default=True,
+              help="Refuse images with more pixels than this (HTTP 413), from their header.")
 @click.option("--max-files", type=click.IntRange(1), default=64, show_default=True,
               help="Most files in one multipart request.")
-@click.option("--threads", type=click.IntRange(0), default=0, help="Torch threads (0: default).")
-@click.option("-q", "--quiet", is_flag=True, help="Do not log one line per request on stderr.")
-def serve_cmd(model: str, host: str, port: int, max_body_mb: float, max_pixels: int | None, max_files: int,
-              threads: int, quiet: bool) -> None:
-    """Serve a model over HTTP: POST images to /score, get JSON back.
+@click.option("--max-pending", type=click.IntRange(1), default=16, show_default=True,
+              help="Requests scoring or queued at once per worker; more wait, then get 503.")
+@click.option("--threads", type=click.IntRange(0), default=0, help="Torch threads per worker (0: default).")
+@click.option("-q", "--quiet", is_flag=True, help="No access log (one line per request on stderr).")
+def serve_cmd(model: str, host: str, port: int, workers: int, max_body_mb: float, max_pixels: int, max_files: int,
+              max_pending: int, threads: int, quiet: bool) -> None:
+    """Serve a model over HTTP: a web page at /, JSON at /v1/score and /v1/map.
 
     \b
-    One image:   curl -s --data-binary @photo.jpg -H 'Content-Type: image/jpeg' URL/score
-    With maps:   curl -s --data-binary @photo.jpg -H 'Content-Type: image/jpeg' 'URL/score?maps=1'
-    Many files:  curl -s -F file=@a.jpg -F file=@b.png URL/score
-    Info:        curl -s URL/health   |   curl -s URL/model   (score range and direction)
+    Web page:    open URL/ in a browser, drop images on it
+    One image:   curl -s --data-binary @photo.jpg -H 'Content-Type: image/jpeg' URL/v1/score
+    Many files:  curl -s -F file=@a.jpg -F file=@b.png URL/v1/score
+    Maps:        curl -s --data-binary @photo.jpg 'URL/v1/map?format=png&map=score' -o overlay.png
+    Info, docs:  curl -s URL/healthz  |  URL/v1/model  |  URL/docs  (OpenAPI: URL/openapi.json)
 
-    Stop with Ctrl+C (or SIGTERM); a one-line summary is printed on the way out.
+    Stop with Ctrl+C or SIGTERM: requests in flight are finished first.
     """
-    import torch
+    from ..errors import ConfigError
 
-    from ..registry import create_model  # torch and the server load only when serving
-    from ..server import LpfiqaServer, ServerConfig, serve
+    try:
+        from ..service import ServiceConfig, serve
+    except ImportError as exc:  # the optional extra is missing
+        raise click.ClickException(f"the service needs its extra ({exc.name} is missing); "
+                                   "pip install 'lpfiqa[serve]'") from exc
+    try:
+        config = ServiceConfig(max_body_bytes=max(1, int(max_body_mb * 2**20)), max_files=max_files,
+                               max_pixels=max_pixels, max_pending=max_pending, log_requests=not quiet)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    target: object = model
+    if workers == 1:  # load here, so a bad model is one clean line before the port is taken
+        import torch
 
-    if threads:
-        torch.set_num_threads(threads)
-    config = ServerConfig(max_body_bytes=max(1, int(max_body_mb * 2**20)), max_files=max_files,
-                          log_requests=not quiet)
-    qm = create_model(model, max_pixels=max_pixels)
+        from ..registry import create_model
 
-    def on_ready(server: LpfiqaServer) -> None:
-        click.echo(server.url)
-        click.echo(f"serving {qm.name} on {server.url} (POST /score, GET /health, GET /model); "
+        if threads:
+            torch.set_num_threads(threads)
+        target = create_model(model)
+
+    def on_ready(url: str) -> None:
+        click.echo(url)
+        click.echo(f"serving {model} on {url} with {workers} worker(s): page at {url}/, API docs at {url}/docs; "
                    "Ctrl+C to stop", err=True)
         if not _is_loopback(host):
             click.echo(f"warning: {host} is reachable from the network and the service has no "
                        "authentication; use 127.0.0.1 behind a reverse proxy for anything public", err=True)
 
-    in_main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt) if in_main else None
     try:
-        stats = serve(qm, host, port, config, on_ready=on_ready)
+        serve(target, host, port, config, workers=workers, threads=threads, on_ready=on_ready)
     except OSError as exc:
         raise click.ClickException(exc.strerror or str(exc)) from exc
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-    click.echo(f"stopped {qm.name}: {stats.summary()}", err=True)
+    click.echo(f"stopped {model}", err=True)
 
 
 COMMANDS = [serve_cmd]

@@ -1,0 +1,80 @@
+"""``lpfiqa serve`` as a user runs it: a real process on a free port, one or two workers, SIGTERM stops it cleanly."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import urllib.request
+from pathlib import Path
+
+import pytest
+from _service_fixtures import encode
+from click.testing import CliRunner
+
+from lpfiqa.cli import cli
+from lpfiqa.models import LPFConfig, LPFHeads
+from lpfiqa.models.io import save_heads
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("model")
+    save_heads(LPFHeads(LPFConfig(latent_dim=16, hidden_dim=32)).eval(), folder)
+    return folder
+
+
+def _first_line(proc: subprocess.Popen, timeout: float) -> str:
+    line: list[str] = []
+    reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    if not line or not line[0]:
+        proc.kill()
+        raise AssertionError(f"no URL on stdout within {timeout}s: {proc.stderr.read()[-2000:]}")
+    return line[0].strip()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_process_answers_then_stops_on_sigterm(model_dir: Path, workers: int) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "lpfiqa", "serve", "--port", "0", "--model", str(model_dir),
+                             "--workers", str(workers), "--threads", "1", "--quiet"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = _first_line(proc, timeout=120)
+        assert url.startswith("http://127.0.0.1:")
+        png = encode("PNG")
+        for _ in range(3 * workers):  # at once: the socket listens before the URL is printed, so nothing is refused
+            request = urllib.request.Request(url + "/v1/score", data=png, headers={"Content-Type": "image/png"})
+            with urllib.request.urlopen(request, timeout=120) as resp:
+                out = json.loads(resp.read())
+            assert out["results"][0]["width"] == 64 and out["model"] == str(model_dir)
+        with urllib.request.urlopen(url + "/", timeout=30) as resp:
+            assert b'id="drop"' in resp.read()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            _, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    assert proc.returncode == 0, err[-2000:]
+    assert f"stopped {model_dir}" in err and "Traceback" not in err
+
+
+def test_help_bad_port_and_port_in_use(model_dir: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["serve", "--help"])
+    assert result.exit_code == 0 and "--workers" in result.output and "/v1/score" in result.output
+    for bad in ("70000", "http"):
+        result = runner.invoke(cli, ["serve", "--port", bad])
+        assert result.exit_code == 2 and "Invalid value for '-p' / '--port'" in result.output
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        result = runner.invoke(cli, ["serve", "--model", str(model_dir), "--port", str(busy.getsockname()[1])])
+    assert result.exit_code == 1 and "cannot listen on 127.0.0.1" in result.output
+    assert "Traceback" not in result.output
