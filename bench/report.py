@@ -179,7 +179,7 @@ def content_curve(d: dict) -> str:
                        f"{t['photos_to_floor_extrapolated']:,.0f} |" for k, t in d["trend"].items())
     return f"""{_info_line(d)}
 
-The default recipe ({d['epochs']} epochs, validation photos carved from each subset) trained on random subsets of
+The {d.get('recipe', 'v3')} recipe ({d['epochs']} epochs, validation photos carved from each subset) trained on random subsets of
 the training photos, scored on the same {d['test_images']} images of {d['test_photos']} held-out photos; median of
 {d['repeats']} subsets per size (one for the full set).
 
@@ -191,7 +191,7 @@ the training photos, scored on the same {d['test_images']} images of {d['test_ph
 | --- | --- | --- | --- |
 {trend}
 
-The last column extends a straight line in log2(photos) through four points: an order of magnitude, not a
+The last column extends a straight line in log2(photos) through {len(d['medians'])} points: an order of magnitude, not a
 measurement.
 """
 
@@ -391,13 +391,102 @@ which ideas were kept, is in the docstring of `bench/ideas.py`.
 """
 
 
+def cli_startup(d: dict) -> str:
+    runs = d["runs"]
+    labels = list(runs)
+    commands = list(next(iter(runs.values()))["commands"])
+    rows = "\n".join(f"| `{c}` | " + " | ".join(f"{runs[k]['commands'][c]['median_s']:.2f} s "
+                                                f"({runs[k]['commands'][c]['cpu_median_s']:.2f} s CPU)" for k in labels)
+                      + " |" for c in commands)
+    loads = ", ".join(f"{k}: {runs[k]['load_avg_1min']}" for k in labels)
+    return f"""{_info_line(d)}
+
+Median wall time of a fresh `python -m lpfiqa ...` process ({next(iter(runs.values()))['commands'][commands[0]]['runs']}
+runs after a warm-up; target < {runs[labels[-1]]['target_s']} s). Load average while measured: {loads} (on 2 cores,
+above ~1 the wall times are inflated; the CPU times are not).
+
+| command | {' | '.join(labels)} |
+| --- | {' | '.join('---' for _ in labels)} |
+{rows}
+"""
+
+
+def serve_load(d: dict) -> str:
+    lat, rss = d["latency_ms"], d["server_rss_mb"]
+    return f"""{_info_line(d)}
+
+`lpfiqa serve` on 127.0.0.1, {d['requests']} requests of a {d['image']}, {d['concurrency']} at once:
+**{d['errors']} errors**, {d['throughput_rps']} requests/s, latency p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms,
+max {lat['max']:.0f} ms; server memory {rss['before']} -> {rss['after']} MiB (after each third:
+{', '.join(str(v) for v in rss['after_each_third'])}). {d.get('note', '')}
+"""
+
+
+def batch_throughput(d: dict) -> str:
+    rows = "\n".join(f"| {r['size']} | {r['engine']} | {r['workers']} | {r['images_per_s']:.3f} |" for r in d["rows"])
+    return f"""{_info_line(d)}
+
+`lpfiqa score` throughput ({d['model']}; decoding workers; PyTorch vs ONNX Runtime). {d.get('note', '')}
+
+| size | engine | workers | images/s |
+| --- | --- | --- | --- |
+{rows}
+"""
+
+
+def label_study(d: dict) -> str:
+    schemes = list(d["results"])
+    a, b = (d["results"][s]["per_type"] for s in schemes)
+    rows = "\n".join(f"| {t} | {a[t]['level1']:.0f} -> {a[t]['level5']:.0f} | {b[t]['level1']:.0f} -> {b[t]['level5']:.0f} |"
+                      for t in a)
+    return f"""{_info_line(d)}
+
+Mean weak label at level 1 -> level 5 of each type, for the same {d['images']:,} images labelled two ways
+(`bench/label_study.py`; calibrations fitted on the training photos). Level ordering of the labels within
+(photo, type): {', '.join(f"{s} {d['results'][s]['level_srcc_mean']:.3f}" for s in schemes)}.
+
+| type | {schemes[0]} | {schemes[1]} |
+| --- | --- | --- |
+{rows}
+"""
+
+
+def recipe_study(d: dict) -> str:
+    res = d["results"]
+    def diag(r: dict) -> str:
+        x = r.get("diagnosis") or {}
+        return f"{x['top1']:.3f}" if x.get("top1") is not None else "-"
+
+    rows = "\n".join(f"| {n} | {r['level_srcc_mean']:.3f} | {r['level_srcc_per_type_min']:.3f} | {r['label_srcc']:.3f} | "
+                      f"{r['label_plcc']:.3f} | {r['clean_beats_level3plus']:.3f} | {r['clean_median']:.1f} | {diag(r)} |"
+                      for n, r in res.items())
+    photos = next(iter(res.values()))["photos"]
+    return f"""{_info_line(d)}
+
+Candidate recipes for the corpus model, trained on its training photos only and scored on a validation fold of
+{photos} of them (`bench/recipe_study.py`; the held-out photos chose nothing). Chosen by the rule fixed in the
+script before it ran: **{d.get('chosen', '?')}**.
+
+| recipe | level ordering | worst type | SRCC labels | PLCC labels | clean beats L>=3 | clean median | diagnosis top-1 |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+{rows}
+"""
+
+
 BENCH_SECTIONS = (("complexity", "Parameters and FLOPs", complexity),
                   ("speed", "Speed and memory", speed),
                   ("ideas", "Speed ideas, A/B", ideas),
                   ("peers_speed", "Speed against the peers (pyiqa, random weights)", peers),
                   ("synth_speed", "Synthetic distortions: seconds per image", synth_speed),
+                  ("cli_startup", "CLI start-up", cli_startup),
+                  ("serve_load", "The HTTP service under load", serve_load),
+                  ("batch_throughput", "Batch scoring throughput", batch_throughput),
                   ("run_all", "How long `make bench` took", run_all_timing))
-STUDY_SECTIONS = (("content_curve", "Held-out figures against the number of training photos", content_curve),
+STUDY_SECTIONS = (("recipe_study", "Decision: the corpus model's recipe, on training photos only", recipe_study),
+                  ("content_curve_corpus", "Corpus model: held-out figures against the number of training photos",
+                   content_curve),
+                  ("label_study", "Weak labels with and without CIEDE2000", label_study),
+                  ("content_curve", "Held-out figures against the number of training photos", content_curve),
                   ("decide_category", "Decision: the category task, on training photos only", decision))
 
 
@@ -405,7 +494,8 @@ def _titled(sections: tuple) -> list[str]:
     out = []
     for name, title, render in sections:
         d = load(name)
-        script = {"decide_category": "accuracy", "run_all": "run_all"}.get(name, name)
+        script = {"decide_category": "accuracy", "run_all": "run_all", "content_curve_corpus": "content_curve"}.get(
+            name, name)
         out.append(f"## {title}\n\n{render(d)}" if d else f"## {title}\n\nNot run yet (`bench/{script}.py`).\n")
     return out
 

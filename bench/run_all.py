@@ -33,7 +33,12 @@ MANIFEST_ARG = str(MANIFEST.relative_to(ROOT))  # the steps run in ROOT; a relat
 # The studies behind the default (docs/STUDIES.md), each at the budget it was decided on: every
 # image of each photo and 4 epochs per fit, not the make-bench budget.
 FULL_BUDGET = ["--per-photo", "0", "--epochs", "4"]
+V4_MANIFEST = "data/v4/synth/manifest.csv"  # the corpus model's set (tools/train_default_model.py --corpus ...)
 STUDIES = [["bench/accuracy.py", *FULL_BUDGET, "--name", "accuracy_full"],
+           ["bench/recipe_study.py", "--manifest", V4_MANIFEST],
+           ["bench/content_curve.py", "--manifest", V4_MANIFEST, "--recipe", "v4", "--sizes", "35,70,140,280,478",
+            "--repeats", "2", "--out", "content_curve_corpus.json"],
+           ["bench/label_study.py", "--manifest", V4_MANIFEST],
            ["bench/content_curve.py"],
            ["bench/accuracy.py", *FULL_BUDGET, "--photos", "train", "--name", "decide_category", "--only", "LPF",
             "--only", "LPF with both auxiliary tasks (as in the paper)", "--only", "LPF w/o comparison task",
@@ -43,7 +48,8 @@ STUDIES = [["bench/accuracy.py", *FULL_BUDGET, "--name", "accuracy_full"],
 def steps(quick: bool, studies: bool = False) -> list[list[str]]:
     q = ["--quick"] if quick else []
     out = [["bench/complexity.py", *q], ["bench/speed.py", *q], ["bench/ideas.py", "--quick"],
-           ["bench/synth_speed.py", "--runs", "1" if quick else "3"]]
+           ["bench/synth_speed.py", "--runs", "1" if quick else "3"], ["bench/cli_startup.py"],
+           ["bench/serve_load.py"], ["bench/batch_throughput.py"]]
     peers = ROOT / ".venv-peers" / "bin" / "python"
     if peers.exists():
         out.append(["bench/peers_speed.py", *q])

@@ -240,7 +240,7 @@ def test_synth_small_set_and_preview(tmp_path) -> None:
 def test_models_list_and_module_entry_point() -> None:
     res = CliRunner().invoke(cli, ["models", "--json"])
     rows = json.loads(res.output)
-    assert [r["name"] for r in rows if r["default"]] == ["lpf-synth-v3"] and len(rows) == 3
+    assert [r["name"] for r in rows if r["default"]] == ["lpf-synth-v4"] and len(rows) == 4
     proc = subprocess.run([sys.executable, "-m", "lpfiqa", "--version"], capture_output=True, text=True, check=True)
     assert "lpfiqa" in proc.stdout
 

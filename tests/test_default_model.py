@@ -13,11 +13,15 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 WEIGHTS = Path(lpfiqa.__file__).parent / "weights"
 
 
-def test_default_is_v3_and_every_bundled_model_ships_its_evidence() -> None:
-    assert lpfiqa.create_model().name == "lpf-synth-v3"
-    assert not lpfiqa.create_model().cfg.use_category  # the default dropped the category task (v1, v2 had it)
+def test_default_is_v4_and_every_bundled_model_ships_its_evidence() -> None:
+    default = lpfiqa.create_model()
+    assert default.name == "lpf-synth-v4"
+    assert not default.cfg.use_category  # the default dropped the category task (v1, v2 had it)
+    assert default.cfg.use_diagnosis and len(default.cfg.diagnosis_families) == 7  # "what is wrong" ships with it
+    assert default.cfg.output_anchors  # its scale was calibrated on validation photos
     assert lpfiqa.create_model("lpf-synth-v2").cfg.use_category
-    for name in ("lpf-synth-v1", "lpf-synth-v2", "lpf-synth-v3"):
+    assert not lpfiqa.create_model("lpf-synth-v3").cfg.output_anchors  # older releases score as they did
+    for name in ("lpf-synth-v1", "lpf-synth-v2", "lpf-synth-v3", "lpf-synth-v4"):
         model = lpfiqa.create_model(name)
         assert model.cfg.higher_is_better and model.cfg.score_max == 100.0, name
         evaluation = json.loads((WEIGHTS / name / "evaluation.json").read_text())

@@ -86,7 +86,7 @@ def test_configs_without_the_new_fields_load_unchanged() -> None:
     cfg = LPFConfig.from_dict(old)
     assert not cfg.use_diagnosis and cfg.diagnosis_families == () and LPFHeads(cfg).diagnosis is None
     assert LPFConfig.from_dict(DIAG.to_dict()) == DIAG  # the families survive the JSON round trip
-    for name in ("lpf-synth-v1", "lpf-synth-v2", "lpf-synth-v3"):  # the bundled models' files
+    for name in ("lpf-synth-v1", "lpf-synth-v2", "lpf-synth-v3"):  # the bundled models' files (before the head)
         folder = resources.files("lpfiqa") / "weights" / name
         assert "use_diagnosis" not in json.loads((folder / "config.json").read_text())
         heads = load_heads(Path(str(folder)))

@@ -289,12 +289,10 @@ def test_fit_with_order_term_logs_it_and_needs_levels() -> None:
 def test_scenes_keep_views_apart_for_the_order_term(tmp_path) -> None:
     """A zoomed view (lpfiqa synth --views) is other pixels: its distortions are not ordered against view 0's."""
     from lpfiqa.datasets.manifest import ManifestRow
-    from lpfiqa.training.run import _feature_set
-
     rows = [ManifestRow(tmp_path / f"{i}.png", 1.0, True, "p0", t, lv, extra={"view": v} if v else {})
             for i, (t, lv, v) in enumerate([("", 0, "0"), ("jpeg", 2, "0"), ("jpeg", 3, "1"), ("", 0, "")])]
-    data = _feature_set(rows, [torch.zeros(768, 1, 1)] * 4, np.ones(4))
-    assert data.scenes == ["p0@v0", "p0@v0", "p0@v1", "p0"] and data.dist_levels.tolist() == [0, 2, 3, 0]
+    data = FeatureSet.from_rows(rows, [torch.zeros(768, 1, 1)] * 4, np.ones(4))
+    assert data.scenes == ["p0", "p0", "p0@v1", "p0"] and data.dist_levels.tolist() == [0, 2, 3, 0]  # view 0 = the photo
     assert data.groups == ["p0"] * 4 and data.dist_types == ["", "jpeg", "jpeg", ""]
 
 

@@ -86,6 +86,10 @@ def main() -> None:
                    help="train the diagnosis head (distortion families)")
     p.add_argument("--diagnosis-parallel", action="store_true",
                    help="the diagnosis loss also trains the FEN (default: detached, only its head)")
+    p.add_argument("--refit-diagnosis-epochs", type=int, default=40,
+                   help="detached head: train it alone this many more epochs on the frozen latents (0: no)")
+    p.add_argument("--calibrate-scale", action=argparse.BooleanOptionalAction, default=False,
+                   help="map the output so that validation photos' clean versions score 90 and level 5 scores 15")
     args = p.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
     steps = set(args.steps.split(","))
@@ -119,10 +123,18 @@ def main() -> None:
                        lambda_order=args.lambda_order, groups_per_batch=args.groups_per_batch)
     run_dir = args.work / (args.run or args.name)
     resume = (run_dir / "checkpoint.safetensors").exists()
-    with timings.step("training"):
+    done_epochs = len((run_dir / "metrics.csv").read_text().splitlines()) - 1 if resume else 0
+    with timings.step("training") as step:
         report = train_run(manifest_path, run_dir, mcfg, tcfg, resume=resume)
+        step.worked = done_epochs < tcfg.epochs  # a finished run, resumed, trains nothing
     print(f"features {report.seconds_features:.0f}s, training {report.seconds_train:.0f}s, "
           f"best epoch {report.best_epoch}, val {report.val}", flush=True)
+    if args.diagnosis and not args.diagnosis_parallel and args.refit_diagnosis_epochs:
+        with timings.step("diagnosis head"):
+            refit_diagnosis(manifest_path, run_dir, args.refit_diagnosis_epochs, args.seed)
+    if args.calibrate_scale:
+        with timings.step("scale calibration"):
+            calibrate_scale(manifest_path, run_dir)
     if "eval" not in steps:
         return
 
@@ -199,6 +211,61 @@ def corpus_split(corpus: Path, holdout_source: str, fraction: float, seed: int) 
     print(f"held out: all {len(stems[holdout_source])} photos of {holdout_source} + {len(chosen)} of "
           f"{len(others)} others; training on {len(others) - len(chosen)}", flush=True)
     return corpus / "photos", tuple(test)
+
+
+def _run_parts(manifest_path: Path, run_dir: Path, heads) -> dict:
+    """The run's train/val parts as FeatureSets with family targets (from its splits.csv and the cache)."""
+    import csv
+
+    from lpfiqa.training import family_targets
+    from lpfiqa.training.fit import FeatureSet
+
+    with open(run_dir / "splits.csv", newline="") as f:
+        split_of = {r["path"]: r["split"] for r in csv.DictReader(f)}
+    rows = read_manifest(manifest_path).rows
+    cache = FeatureCache(TokenEncoder(heads.cfg.stages, heads.cfg.cell))
+    parts = {}
+    for name in ("train", "val"):
+        part = [r for r in rows if split_of.get(str(r.path)) == name]
+        fs = FeatureSet.from_rows(part, [cache.get(r.path).half() for r in part], np.zeros(len(part)))
+        if heads.cfg.use_diagnosis:
+            fs.families = family_targets(fs.dist_types, [r.dist_level for r in part],
+                                         [r.extra.get("chain", "") for r in part], heads.cfg.diagnosis_families)
+        parts[name] = fs
+    return parts
+
+
+def refit_diagnosis(manifest_path: Path, run_dir: Path, epochs: int, seed: int) -> None:
+    """Train the detached diagnosis head alone to convergence (scores unchanged); save the heads."""
+    from lpfiqa.models.io import save_heads
+    from lpfiqa.training.diagnosis_head import refit_diagnosis_head
+
+    heads = load_heads(run_dir)
+    parts = _run_parts(manifest_path, run_dir, heads)
+    history = refit_diagnosis_head(heads, parts["train"], parts["val"], epochs=epochs, seed=seed)
+    best = max(h["val_diag_top1"] for h in history)
+    print(f"diagnosis head refit: validation top-1 {history[0]['val_diag_top1']:.3f} after 1 epoch, "
+          f"best {best:.3f} of {epochs}", flush=True)
+    save_heads(heads, run_dir)
+    atomic_write_text(run_dir / "diagnosis_refit.json", json.dumps(history, indent=1))
+
+
+def calibrate_scale(manifest_path: Path, run_dir: Path) -> None:
+    """Fix the output map on validation photos: their clean median -> 90, their level-5 median -> 15.
+
+    A linear map, clipped to 0-100: ranks, level ordering and PLCC do not change; the scale does.
+    """
+    from lpfiqa.models.io import save_heads
+
+    heads = load_heads(run_dir)
+    heads.cfg.output_anchors = ()
+    val = _run_parts(manifest_path, run_dir, heads)["val"]
+    raw = heads.cfg.from_unit(predict_unit(heads, val.grids))
+    clean, worst = np.median(raw[val.dist_levels == 0]), np.median(raw[val.dist_levels == 5])
+    heads.cfg.output_anchors = ((float(worst), 15.0), (float(clean), 90.0))
+    heads.cfg.extra = {**heads.cfg.extra, "output_map": "validation photos: clean median -> 90, level-5 median -> 15"}
+    print(f"scale: validation clean median {clean:.1f} -> 90, level-5 median {worst:.1f} -> 15", flush=True)
+    save_heads(heads, run_dir)
 
 
 def corpus_sources(corpus: Path) -> dict[str, str]:

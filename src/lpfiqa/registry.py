@@ -26,7 +26,7 @@ class ModelInfo:
 
 
 _REGISTRY: dict[str, ModelInfo] = {}
-DEFAULT_MODEL = "lpf-synth-v3"
+DEFAULT_MODEL = "lpf-synth-v4"
 
 
 def register_model(name: str, folder: str, description: str) -> ModelInfo:
@@ -37,8 +37,13 @@ def register_model(name: str, folder: str, description: str) -> ModelInfo:
     return info
 
 
+register_model("lpf-synth-v4", "lpf-synth-v4",
+               "default: LPF (conv3_3+conv4_3 tokens, log1p, known-level-order loss) with a diagnosis head "
+               "(7 distortion families), trained on 25 KADID-style synthetic distortions of 478 photos from "
+               "registry packages with colour-aware full-reference weak labels; 0-100, higher is better; "
+               "scale calibrated on validation photos (MODEL_CARD.md)")
 register_model("lpf-synth-v3", "lpf-synth-v3",
-               "default: LPF without the category task (conv3_3+conv4_3 tokens, log1p) trained on 25 KADID-style "
+               "third release: LPF without the category task (conv3_3+conv4_3 tokens, log1p) trained on 25 KADID-style "
                "synthetic distortions of 28 photos x 2 views with full-reference weak labels; 0-100, higher is "
                "better (MODEL_CARD.md)")
 register_model("lpf-synth-v2", "lpf-synth-v2",
@@ -63,7 +68,7 @@ def create_model(name_or_path: str | Path | None = None, max_pixels: int | None 
     """Build a ready-to-score model.
 
     Args:
-        name_or_path: a registered name (see :func:`list_models`; default ``lpf-synth-v3``), a run
+        name_or_path: a registered name (see :func:`list_models`; default ``lpf-synth-v4``), a run
             folder written by ``lpfiqa train``, or a ``.safetensors`` weights file.
         max_pixels: refuse images larger than this (default 200 MP).
 

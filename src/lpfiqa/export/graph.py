@@ -46,9 +46,10 @@ class InferenceGraph(nn.Module):
         self.lo, self.span = float(cfg.score_min), float(cfg.score_max - cfg.score_min)
         self.higher = bool(cfg.higher_is_better)
         self.diagnosis = bool(model.diagnosis_families)
+        self.cfg = cfg  # its output map (LPFConfig.calibrate) is part of the graph: a clamp of a linear map
 
     def _scale(self, unit: torch.Tensor) -> torch.Tensor:
-        return self.lo + (unit if self.higher else 1 - unit) * self.span
+        return self.cfg.calibrate(self.lo + (unit if self.higher else 1 - unit) * self.span)
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
         grid = pool_tokens(self.encoder(image), self.stages, self.cell)  # (B, C, h, w)

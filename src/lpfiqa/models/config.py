@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from ..backbones.stages import STAGES
 from ..errors import ConfigError
@@ -68,11 +71,24 @@ class LPFConfig:
     score_max: float = 100.0
     higher_is_better: bool = True
     score_name: str = "quality"   # e.g. "MOS", "DMOS", "weak label (0-100)"
+    # A monotone map applied after score_min/score_max, fitted after training on validation photos
+    # (tools/train_default_model.py): the logistic curve onto the range `output_clip` that passes through two
+    # anchors (raw -> calibrated). Strictly increasing, so no rank, level ordering or tie changes (a clipped
+    # linear map tied every image past its ends); an empty tuple (older files) means no map.
+    output_anchors: tuple[tuple[float, float], ...] = ()
+    output_clip: tuple[float, float] = (0.0, 100.0)
     extra: dict[str, Any] = field(default_factory=dict)  # provenance: dataset, epochs, metrics
 
     def __post_init__(self) -> None:
         self.stages = tuple(self.stages)
         self.diagnosis_families = tuple(self.diagnosis_families)
+        self.output_anchors = tuple(tuple(float(v) for v in a) for a in self.output_anchors)
+        self.output_clip = (float(self.output_clip[0]), float(self.output_clip[1]))
+        if self.output_anchors and (len(self.output_anchors) != 2
+                                    or not self.output_anchors[0][0] < self.output_anchors[1][0]
+                                    or not self.output_anchors[0][1] < self.output_anchors[1][1]):
+            raise ConfigError(f"`output_anchors` {self.output_anchors}: need two (raw, calibrated) pairs, "
+                              "increasing in both")
         if len(set(self.diagnosis_families)) != len(self.diagnosis_families) or not all(self.diagnosis_families):
             raise ConfigError(f"`diagnosis_families` {list(self.diagnosis_families)}: names must be unique and "
                               "non-empty")
@@ -101,6 +117,8 @@ class LPFConfig:
         d = asdict(self)
         d["stages"] = list(self.stages)
         d["diagnosis_families"] = list(self.diagnosis_families)
+        d["output_anchors"] = [list(a) for a in self.output_anchors]
+        d["output_clip"] = list(self.output_clip)
         return d
 
     @classmethod
@@ -131,6 +149,27 @@ class LPFConfig:
         return u if self.higher_is_better else 1 - u
 
     def from_unit(self, u: Any) -> Any:
-        """[0, 1] prediction -> dataset score in its own unit and direction."""
+        """[0, 1] prediction -> dataset score in its own unit and direction (then the output map, if any).
+
+        Example:
+            >>> import numpy as np
+            >>> cfg = LPFConfig(output_anchors=((40.0, 15.0), (80.0, 90.0)))
+            >>> [round(float(v), 2) for v in cfg.from_unit(np.array([0.4, 0.8, 0.6, 0.95, 1.0]))]
+            [15.0, 90.0, 55.76, 97.52, 98.47]
+        """
         u = u if self.higher_is_better else 1 - u
-        return self.score_min + u * (self.score_max - self.score_min)
+        raw = self.score_min + u * (self.score_max - self.score_min)
+        return self.calibrate(raw) if self.output_anchors else raw
+
+    def calibrate(self, raw: Any) -> Any:
+        """The output map of ``output_anchors`` (identity without anchors); keeps arrays, tensors or floats."""
+        if not self.output_anchors:
+            return raw
+        lo, hi = self.output_clip
+        (x0, y0), (x1, y1) = self.output_anchors
+        l0, l1 = (math.log((y - lo) / (hi - y)) for y in (y0, y1))  # the anchors on the logit scale
+        slope = (l1 - l0) / (x1 - x0)
+        z = l0 + (raw - x0) * slope
+        if hasattr(z, "sigmoid"):  # a tensor (also inside an exported graph)
+            return lo + (hi - lo) * z.sigmoid()
+        return lo + (hi - lo) / (1 + np.exp(-z))

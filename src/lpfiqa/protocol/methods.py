@@ -118,7 +118,8 @@ class LPFMethod(Method):
 
     def describe(self) -> dict[str, Any]:
         model = {k: v for k, v in self.cfg.to_dict().items()
-                 if k not in ("score_min", "score_max", "higher_is_better", "score_name", "extra")}
+                 if k not in ("score_min", "score_max", "higher_is_better", "score_name", "extra", "output_anchors",
+                              "output_clip")}
         return {"name": self.name, "model": model, "train": self.tcfg.to_dict()}
 
     def last_info(self) -> dict[str, Any]:
