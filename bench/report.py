@@ -264,10 +264,18 @@ Feature step {d['speedup_features']:.0f}x faster from the cache; whole run {d['s
 """
 
 
-def synthetic(d: dict) -> str:
+def synthetic(d: dict, title: str = "Default model on held-out photos") -> str:
     peer = load("peer_brisque")  # the out-of-the-box peer on the same images, if it was run
-    floors = "\n".join(f"| {k} | {v['value']:.4f} | {v['floor']} | {'yes' if v['pass'] else '**no**'} |"
-                       + (f" {peer['floors'][k]['value']:.4f} |" if peer else "") for k, v in d["floors"].items())
+    if peer and (peer.get("images") != d.get("images") or Path(str(peer.get("args", {}).get("manifest", ""))).name
+                 and str(peer.get("args", {}).get("manifest")) != str(d.get("args", {}).get("manifest"))):
+        peer = None  # run on another set of images: not a column of this table
+
+    def cell(src: dict, k: str) -> str:
+        v = src["floors"].get(k, {}).get("value")
+        return "n/a" if v is None else f"{v:.4f}"
+
+    floors = "\n".join(f"| {k} | {cell(d, k)} | {v['floor']} | {'yes' if v['pass'] else '**no**'} |"
+                       + (f" {cell(peer, k)} |" if peer else "") for k, v in d["floors"].items())
     head = "| figure | value | floor | pass |" + (" PyPI `image-quality` BRISQUE |" if peer else "")
     rule = "| --- | --- | --- | --- |" + (" --- |" if peer else "")
     note = (f"\nThe last column is the out-of-the-box peer a user would `pip install` (`image-quality` 1.2.7, "
@@ -279,7 +287,7 @@ def synthetic(d: dict) -> str:
            "re-scores the files through `lpfiqa.create_model().score_files`, ~9 min, and gave the same figures to "
            "4 decimals when both were run)" if d.get("from_cache") else
            f"through `lpfiqa.create_model('{d['model']}').score_files`, from the image files")
-    return f"""## Default model on held-out photos
+    return f"""## {title}
 
 {_info_line(d) if "info" in d else ""}
 
@@ -506,7 +514,8 @@ def main() -> None:
              "on the same machine are approximate (each script records the CPU other processes used). The studies "
              "behind the default model's design are in [STUDIES.md](STUDIES.md).\n"]
     sections = [("accuracy", lambda d: accuracy(d, load("accuracy_full"))), ("convergence", convergence),
-                ("cache_speedup", cache), ("synthetic_eval", synthetic)]
+                ("cache_speedup", cache), ("synthetic_eval", synthetic),
+                ("synthetic_eval_v3", lambda d: synthetic(d, "The previous default (lpf-synth-v3) on its held-out photos"))]
     for name, render in sections:
         d = load(name)
         parts.append(render(d) if d else f"## {name}\n\nNot run yet (`bench/{name}.py`).\n")

@@ -57,7 +57,11 @@ def steps(quick: bool, studies: bool = False) -> list[list[str]]:
         out += [["bench/accuracy.py", "--manifest", MANIFEST_ARG, *q],
                 ["bench/convergence.py", "--manifest", MANIFEST_ARG, *q],
                 ["bench/cache_speedup.py", "--manifest", MANIFEST_ARG, "--limit", "100" if quick else "200"],
-                ["bench/synthetic_eval.py", "--manifest", MANIFEST_ARG, "--from-cache"]]
+                ["bench/synthetic_eval.py", "--manifest", MANIFEST_ARG, "--from-cache", "--model", "lpf-synth-v3",
+                 "--out", "bench/results/synthetic_eval_v3.json"]]
+        if (ROOT / V4_MANIFEST).exists():  # the default model on its own held-out photos
+            out.append(["bench/synthetic_eval.py", "--manifest", V4_MANIFEST, "--from-cache",
+                        "--model", "lpf-synth-v4"])
         if peers.exists() and not quick:  # the out-of-the-box peer runs in its own environment
             # resumes: only images without a score are run (all 952 the first time: ~15 min)
             scores = "bench/results/peer_brisque_scores.csv"
