@@ -90,10 +90,10 @@ def header(script: str, args: object) -> dict:
 
 
 def write_json(name: str, data: dict) -> Path:
-    """Write ``bench/results/<name>`` atomically."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / name
-    fd, tmp = tempfile.mkstemp(dir=RESULTS, prefix=f".{name}.", suffix=".tmp")
+    """Write ``bench/results/<name>`` (or ``name`` itself when absolute) atomically."""
+    path = RESULTS / name  # an absolute `name` (a test's tmp file) replaces RESULTS
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as f:
             json.dump(data, f, indent=2, default=str)  # Paths in args, numpy scalars

@@ -67,9 +67,10 @@ def main() -> None:
                 rows.append(row)
                 log(f"{size} {engine:5s} workers={workers}: {row['images_per_s']:.3f} img/s "
                     f"(others used {row['other_procs_cores']} cores)")
+    busy = any(r["contended"] for r in rows)
     result.update({"model": qm.name, "rows": rows, "loadavg_after": os.getloadavg(),
-                   "note": "measured while another job (model training) kept this 2-core machine busy: see "
-                           "loadavg and other_procs_cores per row; compare rows, not absolute speeds"})
+                   "note": ("other processes used the CPU during some rows (see other_procs_cores per row): "
+                            "compare rows, not absolute speeds" if busy else "")})
     log(f"wrote {write_json('batch_throughput.json', result)}")
 
 

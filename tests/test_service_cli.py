@@ -78,3 +78,17 @@ def test_help_bad_port_and_port_in_use(model_dir: Path) -> None:
         result = runner.invoke(cli, ["serve", "--model", str(model_dir), "--port", str(busy.getsockname()[1])])
     assert result.exit_code == 1 and "cannot listen on 127.0.0.1" in result.output
     assert "Traceback" not in result.output
+
+
+def test_bounded_load_test_has_no_errors(model_dir: Path, tmp_path: Path) -> None:
+    """bench/serve_load.py --quick in CI: 60 requests, 4 at once, against a real server; 0 errors, no leak."""
+    import json
+
+    bench = Path(__file__).resolve().parents[1] / "bench" / "serve_load.py"
+    out = tmp_path / "load.json"
+    res = subprocess.run([sys.executable, str(bench), "--quick", "--model", str(model_dir), "--size", "96x64",
+                          "--out", str(out), "--deadline", "300"], capture_output=True, text=True, timeout=400)
+    assert res.returncode == 0, res.stderr[-2000:]
+    data = json.loads(out.read_text())
+    assert data["requests"] == 60 and data["concurrency"] == 4 and data["errors"] == 0
+    assert data["server_rss_mb"]["growth"] < 100  # MiB: no leak beyond noise over the run

@@ -292,7 +292,8 @@ def test_scenes_keep_views_apart_for_the_order_term(tmp_path) -> None:
     rows = [ManifestRow(tmp_path / f"{i}.png", 1.0, True, "p0", t, lv, extra={"view": v} if v else {})
             for i, (t, lv, v) in enumerate([("", 0, "0"), ("jpeg", 2, "0"), ("jpeg", 3, "1"), ("", 0, "")])]
     data = FeatureSet.from_rows(rows, [torch.zeros(768, 1, 1)] * 4, np.ones(4))
-    assert data.scenes == ["p0", "p0", "p0@v1", "p0"] and data.dist_levels.tolist() == [0, 2, 3, 0]  # view 0 = the photo
+    assert data.scenes == ["p0", "p0", "p0@v1", "p0"]  # view 0 is the photo itself
+    assert data.dist_levels.tolist() == [0, 2, 3, 0]
     assert data.groups == ["p0"] * 4 and data.dist_types == ["", "jpeg", "jpeg", ""]
 
 

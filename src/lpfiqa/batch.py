@@ -111,7 +111,7 @@ def score_paths(model: QualityModel, sources: list[str], workers: int = 0,
                 rec.score, rec.diagnosis = pred.score, pred.diagnosis
                 if want_map:
                     values = pred.weight_map if map_kind == "weight" else pred.score_map
-                    png = overlay_png(rgb, values, map_kind, score_range=(cfg.score_min, cfg.score_max),
+                    png = overlay_png(rgb, values, map_kind, score_range=cfg.output_range,
                                       higher_is_better=cfg.higher_is_better, cell=cfg.cell)
                     maps[source].parent.mkdir(parents=True, exist_ok=True)
                     maps[source].write_bytes(png)

@@ -28,7 +28,7 @@ class Prediction:
     """One image's score, and optionally LPF's quality maps (one value per ``cell`` x ``cell`` region).
 
     Attributes:
-        score: quality in the model's scale (``model.cfg.score_min``..``score_max``).
+        score: quality in the model's scale (``model.cfg.output_range``).
         weight_map: (h, w) DaQRN weights normalised to sum to 1: where the judgement comes from.
         score_map: (h, w) per-region quality in the model's scale.
         diagnosis: distortion family -> probability that the image has it (independent sigmoids:
@@ -121,7 +121,7 @@ class QualityModel:
 
     def __repr__(self) -> str:
         c = self.cfg
-        return (f"QualityModel({self.name or 'unnamed'!r}, scale=[{c.score_min:g}, {c.score_max:g}], "
+        return (f"QualityModel({self.name or 'unnamed'!r}, scale=[{c.output_range[0]:g}, {c.output_range[1]:g}], "
                 f"higher_is_better={c.higher_is_better})")
 
     # ------------------------------------------------------------------ core

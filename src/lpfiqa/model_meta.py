@@ -52,7 +52,7 @@ def model_metadata(model: QualityModel) -> dict[str, Any]:
 
     cfg = model.cfg
     return {"model": model.name or "unnamed", "model_version": model_version(model), "lpfiqa_version": __version__,
-            "score_name": cfg.score_name, "score_range": [float(cfg.score_min), float(cfg.score_max)],
+            "score_name": cfg.score_name, "score_range": list(cfg.output_range),
             "higher_is_better": bool(cfg.higher_is_better),
             "direction": "higher is better" if cfg.higher_is_better else "lower is better",
             "stages": list(cfg.stages), "map_cell": int(cfg.cell), "min_side": MIN_SIDE,

@@ -53,7 +53,7 @@ def overlay_image(image: np.ndarray | Image.Image, values: np.ndarray, kind: str
             image. It is centre-cropped to the map's grid (the model's crop) before painting.
         values: (h, w) map: ``Prediction.weight_map`` or ``Prediction.score_map``.
         kind: ``"weight"`` (where the model looks) or ``"score"`` (what it penalises).
-        score_range: the model's scale (``cfg.score_min, cfg.score_max``), for ``kind="score"``.
+        score_range: the model's scale (``cfg.output_range``), for ``kind="score"``.
         higher_is_better: the model's direction, for ``kind="score"``.
         alpha: opacity of the map (0: the image alone, 1: the map alone).
         max_side: the overlay's longest side at most (the image is downscaled, never upscaled).

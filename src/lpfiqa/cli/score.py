@@ -134,7 +134,8 @@ def _summary(qm: QualityModel, records: list[ScoreRecord], seconds: float, worke
         summary += f"; {len(skipped)} already done (--resume)"
     scores = [r.score for r in ok] + [float(r["score"]) for r in earlier]
     if scores:
-        summary += (f"; scores {min(scores):.1f}..{max(scores):.1f} on [{qm.cfg.score_min:g}, {qm.cfg.score_max:g}], "
+        lo, hi = qm.cfg.output_range
+        summary += (f"; scores {min(scores):.1f}..{max(scores):.1f} on [{lo:g}, {hi:g}], "
                     f"{'higher' if qm.cfg.higher_is_better else 'lower'} is better")
     if failed:
         summary += f"; {failed} failed (see above)"
@@ -146,7 +147,7 @@ def _summary(qm: QualityModel, records: list[ScoreRecord], seconds: float, worke
         summary += f"; maps in {save_maps}"
     click.echo(summary, err=True)
     if len(scores) > 1:
-        for line in histogram(scores, qm.cfg.score_min, qm.cfg.score_max):
+        for line in histogram(scores, *qm.cfg.output_range):
             click.echo("  " + line, err=True)
     return failed
 

@@ -161,6 +161,16 @@ class LPFConfig:
         raw = self.score_min + u * (self.score_max - self.score_min)
         return self.calibrate(raw) if self.output_anchors else raw
 
+    @property
+    def output_range(self) -> tuple[float, float]:
+        """The range scores come out in: ``output_clip`` with an output map, else ``score_min``..``score_max``.
+
+        Example:
+            >>> LPFConfig(score_min=18.0).output_range, LPFConfig(output_anchors=((1, 2), (3, 4))).output_range
+            ((18.0, 100.0), (0.0, 100.0))
+        """
+        return self.output_clip if self.output_anchors else (float(self.score_min), float(self.score_max))
+
     def calibrate(self, raw: Any) -> Any:
         """The output map of ``output_anchors`` (identity without anchors); keeps arrays, tensors or floats."""
         if not self.output_anchors:

@@ -168,7 +168,7 @@ class Scorer:
             values = pred.weight_map if kind == "weight" else pred.score_map
             out[kind] = await loop.run_in_executor(
                 self._decode, lambda v=values, k=kind: overlay_png(
-                    rgb, v, k, score_range=(cfg.score_min, cfg.score_max), higher_is_better=cfg.higher_is_better,
+                    rgb, v, k, score_range=cfg.output_range, higher_is_better=cfg.higher_is_better,
                     alpha=alpha, max_side=max_side, cell=cfg.cell))
         return out
 

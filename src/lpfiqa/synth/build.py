@@ -315,8 +315,8 @@ def _write_manifest(out: Path, stems: list[str], metric_names: tuple[str, ...],
     else:
         train = np.array([r["split"] == "train" and r["dist_level"] > 0 for r in records])
         if not train.any():
-            raise ConfigError("no distorted training image to fit the label calibration on; lower the test "
-                              "fraction, or label with an existing calibration (--calibration FILE, SynthConfig.calibration)")
+            raise ConfigError("no distorted training image to fit the label calibration on; lower the test fraction, "
+                              "or label with an existing calibration (--calibration FILE, SynthConfig.calibration)")
         calibration = fit_calibration({m: v[train] for m, v in metrics.items()})
     calibration.save(out / "calibration.json")
     scores = weak_label(metrics, calibration)
