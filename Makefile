@@ -30,8 +30,9 @@ test-latest:
 	rm -rf $(LATEST)
 	$(PY) -m venv $(LATEST)
 	$(LATEST)/bin/pip install -q --upgrade pip setuptools wheel
-	$(LATEST)/bin/pip install -q torch==2.13.0
-	$(LATEST)/bin/pip install -q --upgrade --upgrade-strategy eager --no-build-isolation -e '.[dev]'
+	echo 'torch==2.13.0' > $(LATEST)/torch.txt  # the CPU wheel: an eager upgrade would pull a CUDA build
+	$(LATEST)/bin/pip install -q -c $(LATEST)/torch.txt torch
+	$(LATEST)/bin/pip install -q -c $(LATEST)/torch.txt --upgrade --upgrade-strategy eager --no-build-isolation -e '.[dev]'
 	$(LATEST)/bin/python -m pytest -q
 	$(LATEST)/bin/pip freeze --all --exclude-editable | sed 's/+cpu$$//' > $(LATEST)/tested.txt
 	@echo "newest versions pass: 'make lock' adopts them ($(LATEST)/tested.txt)"

@@ -19,6 +19,7 @@ from ._summary import histogram
 if TYPE_CHECKING:
     from ..inference import QualityModel, ScoreRecord
 
+
 @click.command("score")
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("-m", "--model", default=DEFAULT_MODEL, show_default=True,
