@@ -3,7 +3,8 @@
 Every number in the card comes from `evaluation.json` (written by tools/train_default_model.py)
 or is computed here from the synthetic manifest (the labeller's own checks).
 
-Usage: python tools/model_card.py [--work data/default] [--name lpf-synth-v3] [--baseline lpf-synth-v2]
+Usage: python tools/model_card.py [--work data/v4] [--name lpf-synth-v4] [--baseline lpf-synth-v3]
+       python tools/model_card.py --work data/default --name lpf-synth-v3 --baseline lpf-synth-v2 --curve content_curve.json
 """
 
 from __future__ import annotations
@@ -44,11 +45,11 @@ RECIPE = ("stages", "token_transform", "use_category", "use_comparison", "latent
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--work", type=Path, default=ROOT / "data" / "default")
-    p.add_argument("--name", default="lpf-synth-v3", help="model folder under src/lpfiqa/weights/")
-    p.add_argument("--baseline", default="lpf-synth-v2",
+    p.add_argument("--work", type=Path, default=ROOT / "data" / "v4")
+    p.add_argument("--name", default="lpf-synth-v4", help="model folder under src/lpfiqa/weights/")
+    p.add_argument("--baseline", default="lpf-synth-v3",
                    help="an earlier bundled model to score on the same held-out images ('' for none)")
-    p.add_argument("--curve", default="content_curve.json", help="bench/results file of bench/content_curve.py")
+    p.add_argument("--curve", default="content_curve_corpus.json", help="bench/results file of bench/content_curve.py")
     args = p.parse_args()
     target = WEIGHTS / args.name
     ev = json.loads((target / "evaluation.json").read_text())

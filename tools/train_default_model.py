@@ -1,4 +1,4 @@
-"""Build a bundled default model (``lpf-synth-v3``) from the pristine photos, end to end.
+"""Build a bundled default model (``lpf-synth-v4``; earlier ones too) from clean photos, end to end.
 
 1. synthesise the weakly-labelled set (``lpfiqa synth``): 25 KADID types; held-out photos get
    every level, training photos a random subset of levels per type plus random chains, and
@@ -9,18 +9,23 @@
    the weak labels, clean vs damaged);
 4. copy the weights + config + figures into ``src/lpfiqa/weights/<name>/``.
 
-Usage (the settings of the bundled ``lpf-synth-v3``)::
+The bundled default, ``lpf-synth-v4``, from the registry-package corpus (``tools/build_corpus.py``),
+holding out one whole source (tiktok) plus a random fifth of the other photos; the detached
+diagnosis head is refit alone on the frozen latents and the output scale is fitted on validation
+photos (the recipe: ``bench/recipe_study.py``, docs/STUDIES.md)::
 
-    python tools/train_default_model.py --pristine ../shared/pristine --work data/default
+    python tools/train_default_model.py --corpus data/corpus --work data/v4 --name lpf-synth-v4 --size 320x224 \
+        --levels-per-type 2 --types-per-photo 8 --test-types-per-photo 6 --chains 2 --views 1 --epochs 10 \
+        --lambda-order 1.0 --groups-per-batch 4 --diagnosis --calibrate-scale
+
+``lpf-synth-v3`` (from ../shared/pristine, labels from the four structural metrics only)::
+
+    python tools/train_default_model.py --pristine ../shared/pristine --work data/default --name lpf-synth-v3 \
+        --label-metrics ms_ssim,gmsd,vif,mdsi
 
 ``lpf-synth-v2`` was built with ``--name lpf-synth-v2 --category`` (the same recipe with the
 category task). ``lpf-synth-v1`` was built with ``--name lpf-synth-v1 --views 1 --stages conv3_3,conv4_3,conv5_3
 --token-transform none --epochs 16 --category --run run`` (views 1: its set had no zoomed crops).
-
-``lpf-synth-v4`` and later are built from the registry-package corpus (``tools/build_corpus.py``),
-holding out one whole source plus a random fifth of the other photos::
-
-    python tools/train_default_model.py --corpus data/corpus --work data/v4 --name lpf-synth-v4
 
 Re-running resumes: the corpus and synthesis skip finished photos, features come from the
 cache, training continues from its checkpoint. ``--steps`` runs a part (e.g. ``synth,features``
@@ -69,7 +74,7 @@ def main() -> None:
     p.add_argument("--category", action=argparse.BooleanOptionalAction, default=LPFConfig.use_category,
                    help="the sample-level category task (off in v3; v1 and v2 had it)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--name", default="lpf-synth-v3", help="model name = folder under src/lpfiqa/weights/")
+    p.add_argument("--name", default="lpf-synth-v4", help="model name = folder under src/lpfiqa/weights/")
     p.add_argument("--run", default=None, help="run folder name under --work (default: the model name)")
     p.add_argument("--no-install", action="store_true", help="do not copy into the package")
     p.add_argument("--corpus", type=Path, default=None,
