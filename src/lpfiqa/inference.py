@@ -20,7 +20,7 @@ from .imageio import MAX_PIXELS, ImageInput, image_name, load_image
 from .models.config import LPFConfig
 from .models.lpf import LPFHeads
 
-__all__ = ["Prediction", "QualityModel", "ScoreRecord", "top_family"]
+__all__ = ["Prediction", "QualityModel", "ScoreRecord", "score_sources", "top_family"]
 
 
 @dataclass
@@ -195,19 +195,35 @@ class QualityModel:
         Returns:
             One :class:`ScoreRecord` per source, in order.
         """
-        records = []
-        for src in sources:
-            rec = ScoreRecord(source=image_name(src))
-            try:
-                img = load_image(src, self.max_pixels)
-                rec.height, rec.width = img.shape[-2:]
-                pred = self._from_grid(self._grids([img])[0], False)
-                rec.score, rec.diagnosis = pred.score, pred.diagnosis
-            except ImageReadError as exc:
-                rec.error = str(exc)
-            except (RuntimeError, MemoryError) as exc:  # e.g. out of memory on one image
-                rec.error = f"{rec.source}: scoring failed ({type(exc).__name__}: {exc}); try a smaller image"
-            records.append(rec)
-            if on_record is not None:
-                on_record(rec)
-        return records
+        return score_sources(sources, lambda img: self._from_grid(self._grids([img])[0], False),
+                             self.max_pixels, on_record)
+
+
+def score_sources(sources: Iterable[ImageInput], predict: Callable[[torch.Tensor], Prediction],
+                  max_pixels: int = MAX_PIXELS,
+                  on_record: Callable[[ScoreRecord], None] | None = None) -> list[ScoreRecord]:
+    """Decode and score each source with ``predict``; a failure is recorded on its row and the rest go on.
+
+    The one loop behind :meth:`QualityModel.score_files` and the ONNX engine's.
+
+    Example:
+        >>> recs = score_sources(["/nonexistent.png"], lambda img: Prediction(50.0))
+        >>> recs[0].ok, "/nonexistent.png" in recs[0].error
+        (False, True)
+    """
+    records = []
+    for src in sources:
+        rec = ScoreRecord(source=image_name(src))
+        try:
+            img = load_image(src, max_pixels)
+            rec.height, rec.width = img.shape[-2:]
+            pred = predict(img)
+            rec.score, rec.diagnosis = pred.score, pred.diagnosis
+        except ImageReadError as exc:
+            rec.error = str(exc)
+        except (RuntimeError, MemoryError) as exc:  # e.g. out of memory on one image
+            rec.error = f"{rec.source}: scoring failed ({type(exc).__name__}: {exc}); try a smaller image"
+        records.append(rec)
+        if on_record is not None:
+            on_record(rec)
+    return records

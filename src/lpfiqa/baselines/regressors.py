@@ -78,22 +78,35 @@ def _ridge_pipeline(alpha: float) -> Pipeline:
 
 
 @dataclass
-class SVRModel:
-    """A fitted epsilon-SVR: f(x) = sum_i coef_i exp(-gamma |z_i - z|^2) + intercept, z standardised.
-
-    Attributes:
-        pipeline: The fitted ``StandardScaler`` + ``SVR`` pipeline (pickle it to keep the model).
-    """
+class _StandardisedModel:
+    """A fitted ``StandardScaler`` + regressor pipeline: prediction and the scaler's statistics."""
 
     pipeline: Pipeline
-
-    @property
-    def svr(self) -> SVR:
-        return self.pipeline.named_steps["svr"]
 
     def predict(self, X: Any) -> np.ndarray:
         """Predict (n,) scores for (n, d) features."""
         return self.pipeline.predict(np.asarray(X, dtype=np.float64))
+
+    @property
+    def x_mean(self) -> np.ndarray:
+        return self.pipeline.named_steps["scale"].mean_
+
+    @property
+    def x_scale(self) -> np.ndarray:
+        return self.pipeline.named_steps["scale"].scale_
+
+
+@dataclass
+class SVRModel(_StandardisedModel):
+    """A fitted epsilon-SVR: f(x) = sum_i coef_i exp(-gamma |z_i - z|^2) + intercept, z standardised.
+
+    Attributes:
+        pipeline: The fitted ``StandardScaler`` + ``SVR`` pipeline.
+    """
+
+    @property
+    def svr(self) -> SVR:
+        return self.pipeline.named_steps["svr"]
 
     @property
     def C(self) -> float:  # noqa: N802 - the field's name for it
@@ -127,35 +140,21 @@ class SVRModel:
         return float(self.svr.intercept_[0])
 
     @property
-    def x_mean(self) -> np.ndarray:
-        return self.pipeline.named_steps["scale"].mean_
-
-    @property
-    def x_scale(self) -> np.ndarray:
-        return self.pipeline.named_steps["scale"].scale_
-
-    @property
     def n_iter(self) -> int:
         return int(np.sum(self.svr.n_iter_))
 
 
 @dataclass
-class RidgeModel:
+class RidgeModel(_StandardisedModel):
     """A fitted ridge regression on standardised features.
 
     Attributes:
         pipeline: The fitted ``StandardScaler`` + ``Ridge`` pipeline.
     """
 
-    pipeline: Pipeline
-
     @property
     def ridge(self) -> Ridge:
         return self.pipeline.named_steps["ridge"]
-
-    def predict(self, X: Any) -> np.ndarray:
-        """Predict (n,) scores for (n, d) features."""
-        return self.pipeline.predict(np.asarray(X, dtype=np.float64))
 
     @property
     def coef(self) -> np.ndarray:
@@ -169,14 +168,6 @@ class RidgeModel:
     @property
     def alpha(self) -> float:
         return float(self.ridge.alpha)
-
-    @property
-    def x_mean(self) -> np.ndarray:
-        return self.pipeline.named_steps["scale"].mean_
-
-    @property
-    def x_scale(self) -> np.ndarray:
-        return self.pipeline.named_steps["scale"].scale_
 
 
 def fit_svr(

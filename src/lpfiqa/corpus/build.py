@@ -22,7 +22,6 @@ import csv
 import hashlib
 import io
 import json
-import os
 import statistics
 import time
 from collections import Counter
@@ -32,6 +31,7 @@ from typing import Any
 
 from PIL import Image
 
+from ..utils import atomic_write_bytes, atomic_write_text
 from .candidates import iter_candidates
 from .dedup import DuplicateIndex, ImageHash, image_hash
 from .fetch import fetch
@@ -64,12 +64,6 @@ class Job:
     licence: str
     author: str
     factor: float
-
-
-def _atomic_write(path: Path, data: bytes | str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data.encode() if isinstance(data, str) else data)
-    os.replace(tmp, path)
 
 
 def _jobs(photo_list: Path, pristine_dir: Path | None) -> tuple[dict[str, list[Job]], list[dict[str, str]]]:
@@ -107,7 +101,7 @@ class _State:
         return st["status"] == "dropped" or (photos_dir / f"{job.id}.png").is_file()
 
     def save(self) -> None:
-        _atomic_write(self.path, json.dumps({"photos": self.photos, "sources": self.sources}, indent=1))
+        atomic_write_text(self.path, json.dumps({"photos": self.photos, "sources": self.sources}, indent=1))
 
 
 def _process(job: Job, data: bytes, index: DuplicateIndex, photos_dir: Path, state: _State) -> dict[str, Any]:
@@ -140,7 +134,7 @@ def _process(job: Job, data: bytes, index: DuplicateIndex, photos_dir: Path, sta
         state.photos[dup].pop("row")
     buf = io.BytesIO()
     out.save(buf, "PNG", compress_level=6)
-    _atomic_write(photos_dir / f"{job.id}.png", buf.getvalue())
+    atomic_write_bytes(photos_dir / f"{job.id}.png", buf.getvalue())
     index.add(job.id, h)
     row = {
         "id": job.id, "path": f"photos/{job.id}.png", "source": job.source, "package": job.package,
@@ -213,7 +207,7 @@ def build(
             state.save()
     summary = _summarise(all_jobs, rejected, state, out, selected, time.time() - t0, worked)
     _write_manifest(out, all_jobs, state)
-    _atomic_write(out / "summary.json", json.dumps(summary, indent=1))
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=1))
     if sheets:
         _sheets(out, all_jobs, state, photos_dir, selected)
     return summary
@@ -234,7 +228,7 @@ def _write_manifest(out: Path, all_jobs: dict[str, list[Job]], state: _State) ->
     w.writeheader()
     for key in BUILD_ORDER:
         w.writerows(_kept_rows(all_jobs, state, key))
-    _atomic_write(out / "manifest.csv", buf.getvalue())
+    atomic_write_text(out / "manifest.csv", buf.getvalue())
 
 
 def _summarise(all_jobs, rejected, state, out, selected, seconds, worked) -> dict[str, Any]:  # noqa: ANN001

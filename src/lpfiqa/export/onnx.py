@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import ConfigError, ImageReadError, WeightsError
+from ..errors import ConfigError, WeightsError
 from ..features import center_crop_to_cell
-from ..imageio import MAX_PIXELS, ImageInput, image_name, load_image
-from ..inference import Prediction, QualityModel, ScoreRecord
+from ..imageio import MAX_PIXELS, ImageInput, load_image
+from ..inference import Prediction, QualityModel, ScoreRecord, score_sources
 from ..model_meta import model_metadata
 from ..models.config import LPFConfig
 from .graph import InferenceGraph, output_names
@@ -191,20 +191,5 @@ class OnnxQualityModel:
     def score_files(self, sources: Iterable[ImageInput],
                     on_record: Callable[[ScoreRecord], None] | None = None) -> list[ScoreRecord]:
         """Like :meth:`QualityModel.score_files`: a failure is recorded on its row and the rest go on."""
-        records = []
-        for src in sources:
-            rec = ScoreRecord(source=image_name(src))
-            try:
-                img = load_image(src, self.max_pixels)
-                rec.height, rec.width = img.shape[-2:]
-                pred = self.predict(img)
-                rec.score, rec.diagnosis = pred.score, pred.diagnosis
-            except ImageReadError as exc:
-                rec.error = str(exc)
-            except (RuntimeError, MemoryError) as exc:
-                rec.error = f"{rec.source}: scoring failed ({type(exc).__name__}); try a smaller image"
-            records.append(rec)
-            if on_record is not None:
-                on_record(rec)
-        return records
+        return score_sources(sources, self.predict, self.max_pixels, on_record)
 
