@@ -9,6 +9,8 @@
 
 The ``run_*`` functions work on token grids in memory (the encoder runs once); the
 ``*_protocol`` functions take manifests, extract through the feature cache, and time both.
+Both protocols fit their splits through one runner (:func:`.runner.run_splits`): a protocol
+says what a split's parts are and what its predictions are scored against.
 
 Example:
     >>> import numpy as np, torch

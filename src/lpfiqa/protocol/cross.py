@@ -11,13 +11,11 @@ inversely related to quality, so correlations are computed against its scores *n
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from ..datasets.manifest import Manifest, ScoreScale
 from ..errors import ConfigError
@@ -28,7 +26,8 @@ from ..training.splits import split_by_group
 from .data import feature_cache, load_set
 from .methods import LPFMethod, Method
 from .report import ProtocolResult, SplitRecord, TestPredictions
-from .within import _check_methods, _metrics, _run_method, split_seeds
+from .runner import Fit, Split, check_methods, run_splits, split_metrics, train_range
+from .within import split_seeds
 
 __all__ = ["cross_protocol", "run_cross"]
 
@@ -74,7 +73,7 @@ def run_cross(train: FeatureSet, groups: Sequence[str], tests: Mapping[str, Feat
         >>> round(res.records[0].metrics["srcc"], 6), res.predictions[0].truth[:2].round(6).tolist()  # B is a DMOS set
         (1.0, [100.0, 80.0])
     """
-    _check_methods(methods)
+    check_methods(methods)
     if not tests:
         raise ConfigError("no test sets; give at least one (--test B.csv)")
     if name in tests:
@@ -97,31 +96,30 @@ def run_cross(train: FeatureSet, groups: Sequence[str], tests: Mapping[str, Feat
 
     seeds = split_seeds(seed, n_repeats)
     assignments = [split_by_group(groups, 0.0, val_fraction, s) for s in seeds]
-    records, predictions = [], []
-    bar = tqdm(total=n_repeats * len(methods), desc="cross", unit="run", disable=not progress,
-               file=sys.stderr)
-    t0 = time.perf_counter()
-    for k, (a, s) in enumerate(zip(assignments, seeds, strict=True)):
-        tr, va = np.flatnonzero(a == "train"), np.flatnonzero(a == "val")
-        lo, hi = float(train.y[tr].min()), float(train.y[tr].max())
-        if hi <= lo:
-            raise ConfigError(f"repeat {k}: every training image has the same score; cannot learn a ranking")
+    parts = [(np.flatnonzero(a == "train"), np.flatnonzero(a == "val")) for a in assignments]
+    ranges = [train_range(train.y[tr], f"repeat {k}") for k, (tr, _) in enumerate(parts)]
+
+    def split(k: int) -> Split:
+        (tr, va), (lo, hi) = parts[k], ranges[k]
         part_train, part_val = train.subset(tr), train.subset(va)
         part_train.y, part_val.y = (part_train.y - lo) / (hi - lo), (part_val.y - lo) / (hi - lo)
-        for method in methods:
-            unit, seconds, info = _run_method(method, part_train, part_val, pooled, s)
-            for j, t in enumerate(names):
-                pred = unit[bounds[j]:bounds[j + 1]]
-                metrics, warns = _metrics(pred, oriented[t])
-                metrics["rmse"] = float("nan")  # prediction and score are on different scales
-                rec_info = {**info, **({"warnings": warns} if warns else {})}
-                records.append(SplitRecord(k, method.name, t, metrics, len(tr), len(va), len(pred),
-                                           seconds, rec_info))
-                test_names = list(pooled.names[bounds[j]:bounds[j + 1]])
-                predictions.append(TestPredictions(k, method.name, t, test_names, truth[t], pred))
-            bar.update(1)
-            bar.set_postfix(repeat=k, method=method.name)
-    bar.close()
+        return Split(k, seeds[k], part_train, part_val, pooled)
+
+    def score(k: int, method: Method, fit: Fit) -> list[tuple[SplitRecord, TestPredictions]]:
+        (tr, va), out = parts[k], []
+        for j, t in enumerate(names):
+            pred = fit.pred[bounds[j]:bounds[j + 1]]
+            metrics, warns = split_metrics(pred, oriented[t])
+            metrics["rmse"] = float("nan")  # prediction and score are on different scales
+            info = {**fit.info, **({"warnings": warns} if warns else {})}
+            out.append((SplitRecord(k, method.name, t, metrics, len(tr), len(va), len(pred), fit.seconds, info),
+                        TestPredictions(k, method.name, t, list(pooled.names[bounds[j]:bounds[j + 1]]), truth[t],
+                                        pred)))
+        return out
+
+    t0 = time.perf_counter()
+    done = run_splits(methods, n_repeats, split, score, progress=progress, desc="cross")
+    records, predictions = [r for r, _ in done], [p for _, p in done]
     dmos = [t for t in names if t in scales and not scales[t].higher_is_better]
     notes = [f"Trained on {name}: {1 - val_fraction:.0%} of its groups for training, {val_fraction:.0%} "
              f"carved out for validation to choose the epoch; {n_repeats} repeat(s) from seed {seed}; each "
@@ -166,7 +164,7 @@ def cross_protocol(train: Manifest | Path | str, tests: Sequence[Manifest | Path
     """
     cfg = cfg or LPFConfig()
     methods = list(methods) if methods is not None else [LPFMethod(cfg, tcfg or TrainConfig())]
-    _check_methods(methods)
+    check_methods(methods)
     if not tests:
         raise ConfigError("no test sets; give at least one (--test B.csv)")
     cache = feature_cache(cfg, cache_root, encoder_weights, max_side)

@@ -14,28 +14,22 @@ of a dataset n times (10 here) and report the median SRCC/PLCC over the repeats.
 
 from __future__ import annotations
 
-import functools
-import multiprocessing
-import sys
 import time
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from ..datasets.manifest import SPLITS, Manifest, ScoreScale
 from ..errors import ConfigError
-from ..metrics import evaluate
 from ..models.config import LPFConfig
-from ..parallel import fork_map
 from ..training.config import TrainConfig
 from ..training.fit import FeatureSet
 from ..training.splits import split_by_group
 from .data import feature_cache, load_set
 from .methods import LPFMethod, Method
 from .report import ProtocolResult, SplitRecord, TestPredictions
+from .runner import Fit, Split, check_methods, run_splits, split_metrics, train_range
 
 __all__ = ["DEFAULT_SPLITS", "make_splits", "run_within", "split_seeds", "within_protocol"]
 
@@ -99,41 +93,6 @@ def make_splits(groups: Sequence[str], n_splits: int, seed: int, test_fraction: 
     return [split_by_group(groups, test_fraction, val_fraction, s, official) for s in seeds]
 
 
-def _blind(fs: FeatureSet) -> FeatureSet:
-    """The test part as a method sees it: grids and names, labels hidden."""
-    return FeatureSet(fs.grids, np.full(len(fs), np.nan), fs.names)
-
-
-def _run_method(method: Method, train: FeatureSet, val: FeatureSet, test: FeatureSet,
-                seed: int) -> tuple[np.ndarray, float, dict]:
-    t0 = time.perf_counter()
-    pred = np.asarray(method.fit_predict(train, val, _blind(test), seed=seed), dtype=np.float64).reshape(-1)
-    seconds = time.perf_counter() - t0
-    if pred.shape != (len(test),):
-        raise ValueError(f"method {method.name!r} returned {pred.shape[0]} predictions "
-                         f"for {len(test)} test items")
-    return pred, seconds, method.last_info()
-
-
-def _metrics(pred: np.ndarray, truth: np.ndarray) -> tuple[dict[str, float], list[str]]:
-    """evaluate() with its warnings collected (a 2-epoch model may be constant) and NaN outputs tolerated."""
-    if not np.all(np.isfinite(pred)):
-        keys = ("srcc", "krcc", "plcc", "rmse", "plcc_l4", "rmse_l4", "plcc_l5", "rmse_l5")
-        return {**{k: float("nan") for k in keys}, "n": int(pred.size)}, ["non-finite predictions"]
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        m = evaluate(pred, truth)
-    return m, list(dict.fromkeys(str(w.message) for w in caught))
-
-
-def _check_methods(methods: Sequence[Method]) -> None:
-    names = [m.name for m in methods]
-    if not names:
-        raise ConfigError("no methods to run; pass at least one (e.g. LPFMethod())")
-    if len(set(names)) != len(names):
-        raise ConfigError(f"method names must be unique (they label the table rows), got {names}")
-
-
 def run_within(data: FeatureSet, groups: Sequence[str], methods: Sequence[Method],
                n_splits: int = DEFAULT_SPLITS, seed: int = 0, test_fraction: float = 0.2,
                val_fraction: float = 0.15, official: Sequence[str] | None = None, progress: bool = True,
@@ -178,11 +137,7 @@ def run_within(data: FeatureSet, groups: Sequence[str], methods: Sequence[Method
         >>> [r.n_test for r in res.records], sorted(res.summary()[0]["metrics"]["srcc"])[:3]
         ([8, 8], ['iqr', 'max', 'mean'])
     """
-    _check_methods(methods)
-    if workers < 1:
-        raise ConfigError(f"workers={workers}: use 1 (in this process) or more (forked processes)")
-    if workers > 1 and "fork" not in multiprocessing.get_all_start_methods():
-        raise ConfigError(f"workers={workers} needs the 'fork' start method, which this platform lacks; use workers=1")
+    check_methods(methods, workers)
     groups = [str(g) for g in groups]
     official = [str(o) for o in official] if official is not None else None
     if len(groups) != len(data):
@@ -190,50 +145,34 @@ def run_within(data: FeatureSet, groups: Sequence[str], methods: Sequence[Method
     seeds = split_seeds(seed, n_splits)
     assignments = make_splits(groups, n_splits, seed, test_fraction, val_fraction, official)
     truth = np.asarray(scale.denormalise(data.y) if scale is not None else data.y, dtype=np.float64)
-    ranges = []
-    for k, a in enumerate(assignments):
-        lo, hi = float(data.y[a == "train"].min()), float(data.y[a == "train"].max())
-        if hi <= lo:
-            raise ConfigError(f"split {k}: every training image has the same score; cannot learn a ranking")
-        ranges.append((lo, hi))
+    ranges = [train_range(data.y[a == "train"], f"split {k}") for k, a in enumerate(assignments)]
 
-    @functools.lru_cache(maxsize=1)  # tasks come split by split: build each split's parts once
-    def parts(k: int) -> dict[str, FeatureSet]:
+    def split(k: int) -> Split:
         # training-part range only: the test labels must not shape the targets
         (lo, hi), a = ranges[k], assignments[k]
-        return {p: FeatureSet([data.grids[i] for i in ix], (data.y[ix] - lo) / (hi - lo),
-                              [data.names[i] for i in ix] if data.names else [],
-                              [groups[i] for i in ix])  # content groups, for grouped batches
-                for p, ix in ((p, np.flatnonzero(a == p)) for p in SPLITS)}
+        parts = {p: FeatureSet([data.grids[i] for i in ix], (data.y[ix] - lo) / (hi - lo),
+                               [data.names[i] for i in ix] if data.names else [],
+                               [groups[i] for i in ix])  # content groups, for grouped batches
+                 for p, ix in ((p, np.flatnonzero(a == p)) for p in SPLITS)}
+        return Split(k, seeds[k], parts["train"], parts["val"], parts["test"])
+
+    def score(k: int, method: Method, fit: Fit) -> list[tuple[SplitRecord, TestPredictions]]:
+        a, (lo, hi) = assignments[k], ranges[k]
+        test_idx = np.flatnonzero(a == "test")
+        pred = lo + fit.pred * (hi - lo)
+        pred = np.asarray(scale.denormalise(pred)) if scale is not None else pred
+        metrics, warns = split_metrics(pred, truth[test_idx])
+        info = {**fit.info, **({"warnings": warns} if warns else {})}
+        n = {p: int((a == p).sum()) for p in SPLITS}
+        return [(SplitRecord(k, method.name, name, metrics, n["train"], n["val"], n["test"], fit.seconds, info),
+                 TestPredictions(k, method.name, name, [data.names[i] for i in test_idx] if data.names else [],
+                                 truth[test_idx], pred))]
 
     for method in methods:  # label-free per-image work, once, before any fork
         method.prepare(FeatureSet(data.grids, np.full(len(data), np.nan), data.names, groups))
-    bar = tqdm(total=n_splits * len(methods), desc="protocol", unit="run", disable=not progress,
-               file=sys.stderr)
     t0 = time.perf_counter()
-    tasks = [(k, mi) for k in range(n_splits) for mi in range(len(methods))]
-    done: dict[tuple[int, int], tuple[SplitRecord, TestPredictions]] = {}
-    def run(task: tuple[int, int]) -> tuple[tuple[int, int], tuple[np.ndarray, float, dict]]:
-        k, mi = task
-        p = parts(k)
-        return task, _run_method(methods[mi], p["train"], p["val"], p["test"], seeds[k])
-
-    for (k, mi), (unit, seconds, info) in fork_map(run, tasks, workers):
-        method, a, (lo, hi) = methods[mi], assignments[k], ranges[k]
-        test_idx = np.flatnonzero(a == "test")
-        pred = lo + unit * (hi - lo)
-        pred = np.asarray(scale.denormalise(pred)) if scale is not None else pred
-        metrics, warns = _metrics(pred, truth[test_idx])
-        info = {**info, **({"warnings": warns} if warns else {})}
-        n = {p: int((a == p).sum()) for p in SPLITS}
-        done[(k, mi)] = (SplitRecord(k, method.name, name, metrics, n["train"], n["val"], n["test"], seconds, info),
-                         TestPredictions(k, method.name, name, [data.names[i] for i in test_idx] if data.names else [],
-                                         truth[test_idx], pred))
-        bar.update(1)
-        bar.set_postfix(split=k, method=method.name, srcc=f"{metrics['srcc']:.3f}")
-    records = [done[t][0] for t in tasks]  # the same order whatever finished first
-    predictions = [done[t][1] for t in tasks]
-    bar.close()
+    done = run_splits(methods, n_splits, split, score, workers=workers, progress=progress, desc="protocol")
+    records, predictions = [r for r, _ in done], [p for _, p in done]
     unit_name = "score unit of the dataset" if scale is not None else "unit of data.y"
     kind = "official split" if official is not None else "random splits"
     settings = {"n_splits": n_splits, "seed": seed, "workers": workers,
@@ -290,7 +229,7 @@ def within_protocol(manifest: Manifest | Path | str, methods: Sequence[Method] |
     """
     cfg = cfg or LPFConfig()
     methods = list(methods) if methods is not None else [LPFMethod(cfg, tcfg or TrainConfig())]
-    _check_methods(methods)
+    check_methods(methods)
     loaded = load_set(manifest, feature_cache(cfg, cache_root, encoder_weights, max_side), progress)
     if official and loaded.official is None:
         why = "some rows have none" if loaded.partial_official else "this manifest has none"
