@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from lpfiqa.synth import distort  # noqa: E402
-from lpfiqa.synth.build import _fit_size  # noqa: E402
+from lpfiqa.synth.build import fit_size  # noqa: E402
 
 CHOICES = [("jpeg", 2), ("gaussian_blur", 3), ("white_noise", 3), ("jpeg", 5), ("motion_blur", 5),
            ("contrast_change", 4)]
@@ -30,7 +30,7 @@ def main() -> None:
     p.add_argument("--size", default="512x384")
     args = p.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
-    ref = _fit_size(Image.open(args.photo), (w, h))
+    ref = fit_size(Image.open(args.photo), (w, h))
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.photo.stem.removeprefix("skimage_")
     Image.fromarray(ref).save(args.out / f"{stem}_clean.png")

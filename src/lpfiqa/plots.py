@@ -13,10 +13,11 @@ import numpy as np
 
 from .utils import atomic_write
 
-__all__ = ["scatter_with_fit", "training_curves"]
+__all__ = ["pyplot", "save_figure", "scatter_with_fit", "training_curves"]
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib.pyplot on the Agg backend, or None (with a note on stderr) when matplotlib is missing."""
     try:
         import matplotlib
 
@@ -29,14 +30,15 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path: Path) -> Path:
+def save_figure(fig, path: Path) -> Path:
+    """Write ``fig`` as a PNG (110 dpi, tight box) atomically; returns ``path``."""
     atomic_write(Path(path), lambda t: fig.savefig(t, format="png", dpi=110, bbox_inches="tight"))
     return Path(path)
 
 
 def training_curves(history: list[dict[str, float]], path: Path) -> Path | None:
     """Losses and validation SRCC/PLCC per epoch, side by side."""
-    plt = _pyplot()
+    plt = pyplot()
     if plt is None or not history:
         return None
     epochs = [h["epoch"] for h in history]
@@ -52,7 +54,7 @@ def training_curves(history: list[dict[str, float]], path: Path) -> Path | None:
     ax2.grid(alpha=0.3)
     if any(k in history[0] for k in ("val_srcc", "val_plcc")):
         ax2.legend()
-    out = _save(fig, path)
+    out = save_figure(fig, path)
     plt.close(fig)
     return out
 
@@ -61,7 +63,7 @@ def scatter_with_fit(pred: np.ndarray, mos: np.ndarray, path: Path, title: str =
                      curve: tuple[np.ndarray, np.ndarray] | None = None, xlabel: str = "prediction",
                      ylabel: str = "MOS") -> Path | None:
     """Prediction vs MOS scatter, with the fitted logistic curve when given as (x, y)."""
-    plt = _pyplot()
+    plt = pyplot()
     if plt is None:
         return None
     fig, ax = plt.subplots(figsize=(5, 4.2))
@@ -71,6 +73,6 @@ def scatter_with_fit(pred: np.ndarray, mos: np.ndarray, path: Path, title: str =
         ax.legend()
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     ax.grid(alpha=0.3)
-    out = _save(fig, path)
+    out = save_figure(fig, path)
     plt.close(fig)
     return out

@@ -87,10 +87,10 @@ def _preview(photo: Path, out: Path, size: tuple[int, int], types: tuple[str, ..
     from PIL import Image
 
     from ..synth import contact_sheet
-    from ..synth.build import _fit_size
+    from ..synth.build import fit_size
 
     target = out if out.suffix.lower() == ".png" else out / "preview.png"
-    image = _fit_size(Image.open(photo), size)
+    image = fit_size(Image.open(photo), size)
     path = contact_sheet(image, target, types=types)
     click.echo(f"wrote {path} (rows: distortion types; columns: reference, levels 1..5)")
 

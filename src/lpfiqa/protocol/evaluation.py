@@ -13,8 +13,6 @@ the model's scale and direction match the dataset's (otherwise it compares two d
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 import time
@@ -31,7 +29,7 @@ from ..errors import ConfigError, ManifestError
 from ..inference import QualityModel, ScoreRecord
 from ..metrics import evaluate, logistic_fit
 from ..utils import atomic_write_text
-from .report import _clean
+from .report import csv_text, jsonable
 
 __all__ = ["EvalReport", "evaluate_model"]
 
@@ -55,7 +53,7 @@ class EvalReport:
     def to_dict(self) -> dict[str, Any]:
         d = dict(self.__dict__)
         d["failures"] = [{"path": p, "error": e} for p, e in self.failures]
-        return _clean(d)
+        return jsonable(d)
 
     def line(self) -> str:
         """One line with the headline figures."""
@@ -151,13 +149,10 @@ def _write(out: Path, report: EvalReport, m: Manifest, records: list[ScoreRecord
     from ..plots import scatter_with_fit
 
     out.mkdir(parents=True, exist_ok=True)
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["path", "score", "prediction", "error"])
-    for row, rec in zip(m.rows, records, strict=True):
-        value = "" if rec.score is None else repr(float(rec.score))
-        w.writerow([str(row.path), repr(float(row.score)), value, rec.error or ""])
-    files = {"predictions": str(atomic_write_text(out / "predictions.csv", buf.getvalue()))}
+    rows = ([str(row.path), repr(float(row.score)), "" if rec.score is None else repr(float(rec.score)),
+             rec.error or ""] for row, rec in zip(m.rows, records, strict=True))
+    text = csv_text(["path", "score", "prediction", "error"], rows)
+    files = {"predictions": str(atomic_write_text(out / "predictions.csv", text))}
     xs = np.linspace(float(pred.min()), float(pred.max()), 200)
     png = scatter_with_fit(pred, truth, out / "scatter.png", title=f"{report.model} on {report.dataset}",
                            curve=(xs, fit4(xs)), xlabel="prediction", ylabel=f"{report.dataset} score")

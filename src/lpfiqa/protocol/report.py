@@ -16,6 +16,7 @@ import csv
 import io
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ import numpy as np
 from ..metrics import logistic_fit
 from ..utils import atomic_write_text
 
-__all__ = ["HEADLINE", "ProtocolResult", "SplitRecord", "TestPredictions", "spread"]
+__all__ = ["HEADLINE", "ProtocolResult", "SplitRecord", "TestPredictions", "csv_text", "jsonable", "spread"]
 
 #: Metrics of the main table, in order, with their column titles.
 HEADLINE: tuple[tuple[str, str], ...] = (("srcc", "SRCC"), ("plcc", "PLCC"), ("krcc", "KRCC"),
@@ -133,7 +134,7 @@ class ProtocolResult:
              "methods": self.methods, "settings": self.settings, "notes": self.notes, "splits": splits,
              "summary": self.summary(), "records": [r.__dict__ for r in self.records], "timing": self.timing,
              "failures": [{"path": p, "error": e} for p, e in self.failures]}
-        return _clean(d)
+        return jsonable(d)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
@@ -194,27 +195,20 @@ class ProtocolResult:
         return paths
 
     def _splits_csv(self) -> str:
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["path", "group", *[f"split{k}" for k in range(len(self.assignments))]])
-        for i, (name, group) in enumerate(zip(self.names, self.groups, strict=True)):
-            w.writerow([name, group, *[a[i] for a in self.assignments]])
-        return buf.getvalue()
+        return csv_text(["path", "group", *[f"split{k}" for k in range(len(self.assignments))]],
+                        ([name, group, *[a[i] for a in self.assignments]]
+                         for i, (name, group) in enumerate(zip(self.names, self.groups, strict=True))))
 
     def _predictions_csv(self) -> str:
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["split", "method", "test_set", "path", "score", "prediction"])
-        for p in self.predictions:
-            for name, y, q in zip(p.names, p.truth, p.pred, strict=True):
-                w.writerow([p.split, p.method, p.test, name, repr(float(y)), repr(float(q))])
-        return buf.getvalue()
+        return csv_text(["split", "method", "test_set", "path", "score", "prediction"],
+                        ([p.split, p.method, p.test, name, repr(float(y)), repr(float(q))]
+                         for p in self.predictions for name, y, q in zip(p.names, p.truth, p.pred, strict=True)))
 
     def box_plot(self, path: Path) -> Path | None:
         """SRCC and PLCC over splits, one box per method (and test set)."""
-        from ..plots import _pyplot, _save
+        from ..plots import pyplot, save_figure
 
-        plt = _pyplot()
+        plt = pyplot()
         if plt is None or not self.records:
             return None
         labels, data = [], {"srcc": [], "plcc": []}
@@ -231,7 +225,7 @@ class ProtocolResult:
             ax.set(title=f"{title} over {len(self.assignments)} split(s)", ylabel=title)
             ax.grid(alpha=0.3, axis="y")
         fig.tight_layout()
-        out = _save(fig, path)
+        out = save_figure(fig, path)
         plt.close(fig)
         return out
 
@@ -255,14 +249,28 @@ class ProtocolResult:
                                 curve=curve, xlabel=f"prediction ({unit})", ylabel=f"{test} score")
 
 
-def _clean(x: Any) -> Any:
+def csv_text(header: list[str], rows: Iterable[list[Any]]) -> str:
+    """A CSV file's text, ``\\n`` line ends (the results folders' CSVs).
+
+    Example:
+        >>> csv_text(["a", "b"], [[1, "x,y"]])
+        'a,b\\n1,"x,y"\\n'
+    """
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def jsonable(x: Any) -> Any:
     """Make ``x`` JSON-serialisable: NaN/inf -> None, numpy scalars -> Python, paths -> str."""
     if isinstance(x, dict):
-        return {str(k): _clean(v) for k, v in x.items()}
+        return {str(k): jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return [_clean(v) for v in x]
+        return [jsonable(v) for v in x]
     if isinstance(x, np.ndarray):
-        return [_clean(v) for v in x.tolist()]
+        return [jsonable(v) for v in x.tolist()]
     if isinstance(x, (np.integer,)):
         return int(x)
     if isinstance(x, (float, np.floating)):

@@ -33,7 +33,7 @@ from PIL import Image
 from ..errors import ConfigError
 from ..utils import atomic_write, atomic_write_text
 
-__all__ = ["SynthConfig", "build_synthetic_set", "list_pristine", "photo_splits"]
+__all__ = ["SynthConfig", "build_synthetic_set", "fit_size", "list_pristine", "photo_splits"]
 
 PRISTINE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -127,8 +127,8 @@ def _rng(seed: int, *parts: object) -> np.random.Generator:
     return np.random.default_rng(int.from_bytes(digest[:8], "little"))
 
 
-def _fit_size(img: Image.Image, size: tuple[int, int], zoom: float = 1.0,
-              rng: np.random.Generator | None = None) -> np.ndarray:
+def fit_size(img: Image.Image, size: tuple[int, int], zoom: float = 1.0,
+             rng: np.random.Generator | None = None) -> np.ndarray:
     """Resize (Lanczos) to ``zoom`` times what covers ``size`` keeping the aspect ratio, then crop
     ``size`` from it: at the centre, or at a random place when ``rng`` is given."""
     w, h = size
@@ -153,9 +153,9 @@ def _view(img: Image.Image, size: tuple[int, int], view: int, cfg: SynthConfig, 
         (64, 96, 3)
     """
     if view == 0:
-        return _fit_size(img, size)
+        return fit_size(img, size)
     rng = _rng(cfg.seed, stem, "view", view)
-    return _fit_size(img, size, float(rng.uniform(*cfg.zoom)), rng)
+    return fit_size(img, size, float(rng.uniform(*cfg.zoom)), rng)
 
 
 def _view_stem(stem: str, view: int) -> str:

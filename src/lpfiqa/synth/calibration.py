@@ -36,6 +36,7 @@ __all__ = [
     "QUALITY_SIGN",
     "SCHEME",
     "LabelCalibration",
+    "as_array",
     "fit_calibration",
 ]
 
@@ -53,7 +54,7 @@ _MIN_LOGISTIC_SAMPLES = 8  # fewer points cannot constrain three parameters sens
 _QUANTILE_KNOTS = 101
 
 
-def _as_array(values: np.ndarray | Tensor | Any) -> np.ndarray:
+def as_array(values: np.ndarray | Tensor | Any) -> np.ndarray:
     """Flat float64 copy of a tensor, array or sequence of metric values."""
     if isinstance(values, Tensor):
         values = values.detach().cpu().double().numpy()
@@ -145,7 +146,7 @@ class LabelCalibration:
         if name not in self.mappings:
             raise KeyError(f"metric {name!r} is not part of this calibration ({list(self.metrics)})")
         spec = self.mappings[name]
-        u = float(spec["sign"]) * _as_array(values)
+        u = float(spec["sign"]) * as_array(values)
         if spec["kind"] == "logistic4":
             q = _logistic(u, float(spec["lo"]), float(spec["c"]), float(spec["s"]), float(spec["u_star"]))
         else:
@@ -351,7 +352,7 @@ def fit_calibration(metrics: Mapping[str, np.ndarray | Tensor | Any]) -> LabelCa
         raise ValueError(
             f"fit_calibration: unknown or no metrics {unknown}; expected names from {list(ALL_METRICS)}"
         )
-    raw = {m: _as_array(metrics[m]) for m in names}
+    raw = {m: as_array(metrics[m]) for m in names}
     n = len(raw[names[0]])
     if any(len(v) != n for v in raw.values()):
         raise ValueError(

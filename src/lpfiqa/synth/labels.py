@@ -79,7 +79,7 @@ from .calibration import (
     QUALITY_SIGN,
     SCHEME,
     LabelCalibration,
-    _as_array,
+    as_array,
     fit_calibration,
 )
 
@@ -176,7 +176,7 @@ def agreement(metrics: Mapping[str, np.ndarray | Tensor | Any]) -> dict[str, dic
         (1.0, 1.0)
     """
     names = [m for m in ALL_METRICS if m in metrics] + [m for m in metrics if m not in ALL_METRICS]
-    quality = {m: QUALITY_SIGN.get(m, 1.0) * _as_array(metrics[m]) for m in names}
+    quality = {m: QUALITY_SIGN.get(m, 1.0) * as_array(metrics[m]) for m in names}
     if len({len(v) for v in quality.values()}) > 1:
         raise ValueError("agreement: metric arrays differ in length")
     out: dict[str, dict[str, float]] = {a: {} for a in names}
