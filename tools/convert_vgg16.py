@@ -31,6 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _provenance import write_section  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "src" / "lpfiqa" / "weights"
 OUT_NAME = "vgg16_imagenet_keras.safetensors"
@@ -163,9 +166,9 @@ def main() -> None:
 
 def write_provenance(path: Path, corr: dict[str, float], flipped: float, n_params: int, out_sha: str) -> None:
     rows = "\n".join(f"| {k.removesuffix('.weight')} | {v:.5f} |" for k, v in corr.items())
-    text = f"""# VGG16 ImageNet weights: provenance
+    text = f"""## VGG16
 
-Written by `tools/convert_vgg16.py`; do not edit by hand.
+Written by `tools/convert_vgg16.py`.
 
 | what | value |
 | --- | --- |
@@ -185,9 +188,7 @@ Per-layer Pearson correlation with the cross-check copy:
 | --- | --- |
 {rows}
 """
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    write_section(path, "vgg16", text)
 
 
 if __name__ == "__main__":

@@ -228,7 +228,7 @@ def _run_parts(manifest_path: Path, run_dir: Path, heads) -> dict:
     with open(run_dir / "splits.csv", newline="") as f:
         split_of = {r["path"]: r["split"] for r in csv.DictReader(f)}
     rows = read_manifest(manifest_path).rows
-    cache = FeatureCache(TokenEncoder(heads.cfg.stages, heads.cfg.cell))
+    cache = FeatureCache(TokenEncoder.from_config(heads.cfg))
     parts = {}
     for name in ("train", "val"):
         part = [r for r in rows if split_of.get(str(r.path)) == name]
@@ -296,7 +296,7 @@ def precompute_features(manifest_path: Path, cfg: LPFConfig) -> bool:
 
     from lpfiqa.errors import ImageReadError
 
-    cache = FeatureCache(TokenEncoder(cfg.stages, cfg.cell))
+    cache = FeatureCache(TokenEncoder.from_config(cfg))
     failed = 0
     for row in tqdm(read_manifest(manifest_path).rows, desc="encoder features", unit="img"):
         try:
@@ -321,7 +321,7 @@ def evaluate_heldout(manifest_path: Path, run_dir: Path, sources: dict[str, str]
 
     manifest = read_manifest(manifest_path)
     heads = load_heads(run_dir)
-    cache = FeatureCache(TokenEncoder(heads.cfg.stages, heads.cfg.cell))
+    cache = FeatureCache(TokenEncoder.from_config(heads.cfg))
     test = [i for i, r in enumerate(manifest.rows) if r.split == "test"]
     grids = [cache.get(manifest.rows[i].path) for i in test]
     unit = predict_unit(heads, grids)

@@ -15,10 +15,10 @@ import numpy as np
 import torch
 
 from .errors import ImageReadError
-from .features import TokenEncoder, center_crop_to_cell
+from .backbones.tokens import TokenEncoder, center_crop_to_cell
 from .imageio import MAX_PIXELS, ImageInput, image_name, load_image
 from .models.config import LPFConfig
-from .models.lpf import LPFHeads
+from .models.lpf import LPF, LPFHeads
 
 __all__ = ["Prediction", "QualityModel", "ScoreRecord", "score_sources", "top_family"]
 
@@ -84,11 +84,12 @@ class ScoreRecord:
 
 
 class QualityModel:
-    """A trained LPF ready to score images.
+    """A trained LPF ready to score images: decodes and crops once, batches equal sizes, maps to the model's scale.
 
     Args:
-        heads: trained LPF heads (FEN + DaQRN; the auxiliary heads are ignored here).
-        encoder: token encoder; built from ``heads.cfg`` when omitted.
+        model: the model (:class:`~lpfiqa.models.LPF`), or trained heads alone (the encoder is
+            then built from ``heads.cfg``, or taken from ``encoder``).
+        encoder: a token encoder to share (only with heads).
         name: registry name or path, for reports.
         max_pixels: refuse larger images.
 
@@ -100,19 +101,30 @@ class QualityModel:
         True
     """
 
-    def __init__(self, heads: LPFHeads, encoder: TokenEncoder | None = None, name: str = "",
+    def __init__(self, model: LPF | LPFHeads, encoder: TokenEncoder | None = None, name: str = "",
                  max_pixels: int = MAX_PIXELS, batch_size: int = 8) -> None:
-        self.heads = heads.eval()
-        cfg = heads.cfg
-        weights = None if cfg.encoder_weights in ("", "bundled") else cfg.encoder_weights
-        self.encoder = encoder or TokenEncoder(cfg.stages, cfg.cell, weights=weights)
+        if isinstance(model, LPFHeads):
+            tile = encoder.tile if encoder is not None else 1024
+            model = LPF(model.cfg, encoder=encoder.encoder if encoder is not None else None, heads=model, tile=tile)
+        elif encoder is not None:
+            raise TypeError("pass `encoder` only with heads: an LPF model has its own")
+        self.model = model.eval()
         self.name = name
         self.max_pixels = max_pixels
         self.batch_size = batch_size
 
     @property
+    def heads(self) -> LPFHeads:
+        return self.model.heads
+
+    @property
+    def encoder(self) -> TokenEncoder:
+        """The encoder side: frozen network + token pooling + tiling."""
+        return self.model.tokens
+
+    @property
     def cfg(self) -> LPFConfig:
-        return self.heads.cfg
+        return self.model.cfg
 
     @property
     def diagnosis_families(self) -> tuple[str, ...]:
@@ -128,8 +140,8 @@ class QualityModel:
     @torch.inference_mode()
     def _from_grid(self, grid: torch.Tensor, maps: bool) -> Prediction:
         """(C, h, w) token grid -> prediction."""
-        c, h, w = grid.shape
-        out = self.heads(grid.reshape(c, h * w).T[None])
+        h, w = grid.shape[-2:]
+        out = self.model.forward_head(grid[None])
         unit = float(out["score"][0])
         pred = Prediction(score=float(self.cfg.from_unit(unit)))
         if "diagnosis" in out:
@@ -154,7 +166,7 @@ class QualityModel:
                 crops = [center_crop_to_cell(images[i], self.cfg.cell) for i in chunk]
                 # One image: a view, not a copy (for a 6000x4000 photo that copy was 288 MB of peak RSS).
                 batch = crops[0][None] if len(crops) == 1 else torch.stack(crops)
-                for i, g in zip(chunk, self.encoder.grid(batch), strict=True):
+                for i, g in zip(chunk, self.model.forward_features(batch), strict=True):
                     grids[i] = g
         return grids  # type: ignore[return-value]
 

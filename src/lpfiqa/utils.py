@@ -81,3 +81,14 @@ def pin_mmap_threshold(nbytes: int = 1 << 20) -> bool:
     except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to do
         _MMAP_PINNED = False
     return _MMAP_PINNED
+
+
+def file_digest(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MiB chunks."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import os
 import platform
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -32,9 +31,11 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..errors import WeightsError
-from .stages import STAGES
+from .base import Preprocessing
+from .encoder import FrozenEncoder, freeze
+from .stages import VGG16_STAGES as STAGES
 
-__all__ = ["STAGES", "Preprocessing", "VGG16Features", "load_vgg16"]
+__all__ = ["STAGES", "Preprocessing", "VGG16Features", "build", "load_vgg16"]
 
 # (name, in_channels, out_channels) of the 13 convs; a 2x2 max-pool follows the last conv of each block.
 _CONVS = [
@@ -93,25 +94,7 @@ def _nnpack_conv3x3(x: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:
     return out
 
 
-@dataclass(frozen=True)
-class Preprocessing:
-    """How RGB in [0, 1] becomes the network's input: ``(x[:, order] * scale - mean) / std``."""
-
-    order: tuple[int, int, int] = (2, 1, 0)  # channel order fed to conv1_1 (BGR for Keras/Caffe)
-    scale: float = 255.0
-    mean: tuple[float, float, float] = (103.939, 116.779, 123.68)  # in the fed order
-    std: tuple[float, float, float] = (1.0, 1.0, 1.0)
-
-    @classmethod
-    def keras(cls) -> Preprocessing:
-        return cls()
-
-    @classmethod
-    def torchvision(cls) -> Preprocessing:
-        return cls(order=(0, 1, 2), scale=1.0, mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225))
-
-
-class VGG16Features(nn.Module):
+class VGG16Features(FrozenEncoder):
     """VGG16's convolutional base returning the requested stage outputs.
 
     Args:
@@ -128,34 +111,12 @@ class VGG16Features(nn.Module):
 
     def __init__(self, preprocessing: Preprocessing | None = None,
                  out_stages: tuple[str, ...] = ("conv3_3", "conv4_3", "conv5_3")) -> None:
-        super().__init__()
-        unknown = [s for s in out_stages if s not in STAGES]
-        if unknown or not out_stages:
-            raise ValueError(f"`out_stages` {out_stages!r}: choose among {list(STAGES)}")
-        self.out_stages = tuple(sorted(out_stages, key=list(STAGES).index))
-        pre = preprocessing or Preprocessing.keras()
-        self.preprocessing = pre
-        self.register_buffer("order", torch.tensor(pre.order), persistent=False)
-        self.register_buffer("scale", torch.tensor(pre.scale), persistent=False)
-        self.register_buffer("mean", torch.tensor(pre.mean).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor(pre.std).view(1, 3, 1, 1), persistent=False)
+        super().__init__("vgg16", preprocessing or Preprocessing.keras(), out_stages)
         self.fast_conv = True  # NNPACK where it wins (see the module docstring)
-        last = int(self.out_stages[-1][4]) if self.out_stages else 5
+        last = int(self.out_stages[-1][4])
         for name, cin, cout in _CONVS:
             if int(name[4]) <= last:
                 self.add_module(name, nn.Conv2d(cin, cout, 3, padding=1))
-
-    @property
-    def channels(self) -> list[int]:
-        return [STAGES[s][0] for s in self.out_stages]
-
-    @property
-    def strides(self) -> list[int]:
-        return [STAGES[s][1] for s in self.out_stages]
-
-    def preprocess(self, x: torch.Tensor) -> torch.Tensor:
-        """RGB in [0, 1], (B, 3, H, W) -> the weights' input convention."""
-        return (x.index_select(1, self.order) * self.scale - self.mean) / self.std
 
     def _nnpack(self, x: torch.Tensor) -> bool:
         """Whether the convs of ``x`` may use NNPACK (inference on CPU float32, and enabled)."""
@@ -169,7 +130,10 @@ class VGG16Features(nn.Module):
         if fast and x.shape[0] > 1:  # NNPACK's batched path is slower than one image at a time
             outs = [self.forward(x[i:i + 1]) for i in range(x.shape[0])]
             return {k: torch.cat([o[k] for o in outs]) for k in outs[0]}
-        x = self.preprocess(x)
+        return self.forward_stages(self.preprocess(x), fast)
+
+    def forward_stages(self, x: torch.Tensor, fast: bool = False) -> dict[str, torch.Tensor]:
+        """Preprocessed (B, 3, H, W) -> {stage: map}; ``fast``: NNPACK for the large convs."""
         if not fast and x.device.type == "cpu":  # oneDNN is 1.1-1.25x faster on channels_last than on NCHW
             x = x.contiguous(memory_format=torch.channels_last)
         out: dict[str, torch.Tensor] = {}
@@ -255,6 +219,9 @@ def load_vgg16(weights: str | Path | None = None,
         net.load_state_dict({k: state[k].float() for k in own})
     except RuntimeError as exc:
         raise WeightsError(f"{weights or BUNDLED_WEIGHTS}: shapes do not match VGG16 ({exc})") from exc
-    if frozen:
-        net.eval().requires_grad_(False)
-    return net
+    return freeze(net) if frozen else net
+
+
+def build(weights: str | Path | None, out_stages: tuple[str, ...]) -> VGG16Features:
+    """The registry's builder (:func:`lpfiqa.backbones.load_encoder`): frozen, with ImageNet weights."""
+    return load_vgg16(weights, out_stages)

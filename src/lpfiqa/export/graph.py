@@ -11,7 +11,6 @@ import torch
 from torch import nn
 
 from ..inference import QualityModel
-from ..models.lpf import pool_tokens
 
 __all__ = ["InferenceGraph", "output_names"]
 
@@ -41,6 +40,7 @@ class InferenceGraph(nn.Module):
         super().__init__()
         cfg = model.cfg
         self.encoder = model.encoder.encoder
+        self.pool = model.encoder.pool  # stage maps -> token grid, with this encoder's strides
         self.heads = model.heads
         self.stages, self.cell = tuple(cfg.stages), int(cfg.cell)
         self.lo, self.span = float(cfg.score_min), float(cfg.score_max - cfg.score_min)
@@ -52,7 +52,7 @@ class InferenceGraph(nn.Module):
         return self.cfg.calibrate(self.lo + (unit if self.higher else 1 - unit) * self.span)
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        grid = pool_tokens(self.encoder(image), self.stages, self.cell)  # (B, C, h, w)
+        grid = self.pool(self.encoder(image))  # (B, C, h, w)
         b, c, h, w = grid.shape
         out = self.heads(grid.flatten(2).transpose(1, 2))
         weight_map = (out["w"] / out["sum_w"].unsqueeze(1)).reshape(b, h, w)

@@ -5,8 +5,8 @@ arXiv 2402.12043, 2024. The paper gives no layer sizes; ours are in :class:`LPFC
 
 Pipeline (shapes for a batch of B images cropped to multiples of ``cell`` pixels)::
 
-    image (B,3,H,W) -> frozen VGG16 -> conv3_3, conv4_3 (default; any of conv1_2..conv5_3)
-      -> average-pooled onto one grid of cell x cell pixels -> tokens (B, N, 768), N = H/cell * W/cell
+    image (B,3,H,W) -> frozen encoder: VGG16 conv3_3, conv4_3 (default) or MobileNetV2 blocks (LPF-Lite)
+      -> average-pooled onto one grid of cell x cell pixels -> tokens (B, N, C), N = H/cell * W/cell
       -> log(1 + x), standardised per channel (fixed affine, fitted on the training tokens)
       -> FEN (per token MLP)            -> latents z (B, N, D); global latent g = mean_N z  (B, D)
       -> [train] category head(g)       -> K coarse quality classes
@@ -24,37 +24,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..backbones.vgg16 import STAGES, VGG16Features
+from ..backbones.encoder import FrozenEncoder
+from ..backbones.tokens import TokenEncoder, pool_tokens
 from ..errors import ConfigError
 from .config import LPFConfig
 
 __all__ = ["DaQRN", "DiagnosisHead", "FEN", "LPF", "LPFHeads", "ComparisonHead", "pool_tokens"]
 
 _EPS = 1e-6
-
-
-def pool_tokens(feats: dict[str, torch.Tensor], stages: tuple[str, ...], cell: int) -> torch.Tensor:
-    """Average-pool each stage onto the common ``cell``-pixel grid and concatenate channels.
-
-    Args:
-        feats: stage name -> (B, C, H/stride, W/stride) maps.
-        stages: which stages, in order.
-        cell: grid cell in input pixels.
-
-    Returns:
-        (B, sum C, H/cell, W/cell) token grid.
-
-    Example:
-        >>> f = {"conv3_3": torch.ones(1, 256, 16, 16), "conv5_3": torch.ones(1, 512, 4, 4)}
-        >>> pool_tokens(f, ("conv3_3", "conv5_3"), 32).shape
-        torch.Size([1, 768, 2, 2])
-    """
-    maps = []
-    for s in stages:
-        k = cell // STAGES[s][1]
-        maps.append(F.avg_pool2d(feats[s], k) if k > 1 else feats[s])
-    hs, ws = min(m.shape[-2] for m in maps), min(m.shape[-1] for m in maps)
-    return torch.cat([m[..., :hs, :ws] for m in maps], dim=1)
 
 
 class FEN(nn.Module):
@@ -195,31 +172,46 @@ class LPFHeads(nn.Module):
 
 
 class LPF(nn.Module):
-    """The full test-time model: frozen VGG16 -> tokens -> FEN -> DaQRN.
+    """The one model object: frozen encoder + token pooling (``forward_features``) and the heads (``forward_head``).
+
+    timm's split: :meth:`forward_features` turns images into token grids (any size: central crop to
+    the cell, exact tiles for huge images), :meth:`forward_head` turns grids into the score, the
+    DaQRN maps and the diagnosis. Training and the feature cache use the first half alone (grids
+    are cached), scoring uses both (:class:`lpfiqa.inference.QualityModel` wraps this object for
+    paths, PIL images and arrays).
 
     Args:
-        cfg: the model config.
-        encoder: a VGG16 whose ``out_stages`` cover ``cfg.stages``.
+        cfg: the model config (its ``encoder``, ``stages``, ``cell`` choose the encoder side).
+        encoder: the frozen network, built from ``cfg`` when omitted.
+        heads: trained heads, fresh ones when omitted.
+        tile: images with more than ``tile * tile`` pixels are encoded in exact tiles.
 
     Example:
-        >>> from lpfiqa.backbones import VGG16Features
         >>> cfg = LPFConfig(latent_dim=32, hidden_dim=64)
-        >>> model = LPF(cfg, VGG16Features(out_stages=cfg.stages)).eval()
+        >>> model = LPF(cfg).eval()
         >>> model(torch.rand(2, 3, 64, 96)).shape
         torch.Size([2])
+        >>> grid = model.forward_features(torch.rand(1, 3, 70, 100))  # cropped to 64 x 96
+        >>> tuple(grid.shape), tuple(model.forward_head(grid)["w"].shape)
+        ((1, 768, 2, 3), (1, 6))
     """
 
-    def __init__(self, cfg: LPFConfig, encoder: VGG16Features) -> None:
+    def __init__(self, cfg: LPFConfig, encoder: FrozenEncoder | None = None, heads: LPFHeads | None = None,
+                 tile: int = 1024) -> None:
         super().__init__()
         self.cfg = cfg
-        self.encoder = encoder
-        self.heads = LPFHeads(cfg)
+        self.tokens = TokenEncoder.from_config(cfg, tile=tile, encoder=encoder)
+        self.encoder = self.tokens.encoder  # registered here too: parameters, .to(), FLOP counts see it
+        self.heads = heads if heads is not None else LPFHeads(cfg)
 
-    def tokens(self, x: torch.Tensor) -> torch.Tensor:
-        """RGB [0, 1] (B, 3, H, W) -> token grid (B, C, H/cell, W/cell)."""
-        return pool_tokens(self.encoder(x), self.cfg.stages, self.cfg.cell)
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """RGB [0, 1] (3, H, W) or (B, 3, H, W), any size -> token grid (B, C, H // cell, W // cell)."""
+        return self.tokens.grid(x)
+
+    def forward_head(self, grid: torch.Tensor, mask: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Token grid (B, C, h, w) -> the heads' outputs (``score`` (B,), ``w``, ``s`` (B, h*w), ...)."""
+        return self.heads(grid.flatten(2).transpose(1, 2), mask)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """RGB [0, 1] (B, 3, H, W), H and W multiples of ``cell`` -> unit-scale score (B,)."""
-        grid = self.tokens(x)
-        return self.heads(grid.flatten(2).transpose(1, 2))["score"]
+        """RGB [0, 1] (B, 3, H, W) -> unit-scale score (B,)."""
+        return self.forward_head(self.forward_features(x))["score"]

@@ -76,7 +76,7 @@ def feature_cache(cfg: LPFConfig | None = None, cache_root: Path | str | None = 
         max_side: Downscale images to this long side before encoding.
     """
     cfg = cfg or LPFConfig()
-    encoder = TokenEncoder(cfg.stages, cfg.cell, weights=encoder_weights)
+    encoder = TokenEncoder(cfg.stages, cfg.cell, weights=encoder_weights, backbone=cfg.encoder)
     return FeatureCache(encoder, Path(cache_root) if cache_root else None, max_side=max_side)
 
 

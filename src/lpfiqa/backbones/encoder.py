@@ -1,0 +1,64 @@
+"""The base class every encoder network derives from: its own preprocessing, its stages, frozen by default.
+
+A subclass defines the layers and ``forward_stages(x)``, which runs the preprocessed input up to the
+deepest requested stage and returns ``{stage: map}``. The base class owns what every encoder
+shares: the preprocessing buffers (so a caller always passes RGB in [0, 1]), the stage
+bookkeeping (``out_stages``, ``channels``, ``strides``) and freezing.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .base import EncoderSpec, Preprocessing, encoder_spec
+
+__all__ = ["FrozenEncoder", "freeze"]
+
+
+class FrozenEncoder(nn.Module):
+    """An ImageNet encoder returning the requested stage outputs, shallow to deep.
+
+    Args:
+        name: the encoder's registry name (its stage table is :func:`encoder_spec(name).stages <encoder_spec>`).
+        preprocessing: how RGB in [0, 1] becomes the weights' input convention.
+        out_stages: stage names to return; computation stops after the deepest one.
+    """
+
+    def __init__(self, name: str, preprocessing: Preprocessing, out_stages: tuple[str, ...]) -> None:
+        super().__init__()
+        self.spec: EncoderSpec = encoder_spec(name)
+        unknown = [s for s in out_stages if s not in self.spec.stages]
+        if unknown or not out_stages:
+            raise ValueError(f"`out_stages` {out_stages!r}: choose among {list(self.spec.stages)}")
+        order = list(self.spec.stages)
+        self.out_stages = tuple(sorted(out_stages, key=order.index))
+        self.preprocessing = preprocessing
+        self.register_buffer("order", torch.tensor(preprocessing.order), persistent=False)
+        self.register_buffer("scale", torch.tensor(preprocessing.scale), persistent=False)
+        self.register_buffer("mean", torch.tensor(preprocessing.mean).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(preprocessing.std).view(1, 3, 1, 1), persistent=False)
+
+    @property
+    def channels(self) -> list[int]:
+        return [self.spec.stages[s][0] for s in self.out_stages]
+
+    @property
+    def strides(self) -> list[int]:
+        return [self.spec.stages[s][1] for s in self.out_stages]
+
+    def preprocess(self, x: torch.Tensor) -> torch.Tensor:
+        """RGB in [0, 1], (B, 3, H, W) -> the weights' input convention."""
+        return (x.index_select(1, self.order) * self.scale - self.mean) / self.std
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """RGB in [0, 1], (B, 3, H, W) -> {stage: (B, C, H/stride, W/stride)} (H, W multiples of the largest stride)."""
+        return self.forward_stages(self.preprocess(x))
+
+    def forward_stages(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+
+def freeze(net: nn.Module) -> nn.Module:
+    """Eval mode and no gradients: LPF never trains its encoder."""
+    return net.eval().requires_grad_(False)
