@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .errors import ImageReadError
 from .backbones.tokens import TokenEncoder, center_crop_to_cell
+from .errors import ImageReadError
 from .imageio import MAX_PIXELS, ImageInput, image_name, load_image
 from .models.config import LPFConfig
 from .models.lpf import LPF, LPFHeads

@@ -75,7 +75,7 @@ class EncoderSpec:
     weights: str = ""
 
     def check(self, stages: tuple[str, ...], cell: int) -> None:
-        """Raise :class:`ConfigError` unless ``stages`` are this encoder's and ``cell`` is a multiple of their strides."""
+        """Raise :class:`ConfigError` unless ``stages`` are this encoder's and ``cell`` a multiple of their strides."""
         bad = [s for s in stages if s not in self.stages]
         if bad or not stages:
             raise ConfigError(f"`stages` {list(stages)} for encoder {self.name}: choose among {list(self.stages)}")
