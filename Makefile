@@ -51,13 +51,13 @@ lint: venv
 	$(BIN)/ruff check src tests tools bench
 
 bench: venv
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python -m bench.run_all
 
 bench-quick: venv
-	$(BIN)/python bench/run_all.py --quick
+	$(BIN)/python -m bench.run_all --quick
 
 bench-studies: venv  # make bench, then the studies behind the default model (docs/STUDIES.md): ~1.5 h more
-	$(BIN)/python bench/run_all.py --studies
+	$(BIN)/python -m bench.run_all --studies
 
 clean:
 	rm -rf $(VENV) $(LATEST) build *.egg-info

@@ -1,4 +1,9 @@
-"""Shared helpers of the speed, memory and complexity benchmarks.
+"""Shared helpers of the benchmarks, and :class:`Benchmark`, what each benchmark module declares.
+
+Every benchmark is a module of this package, run as ``python -m bench.NAME`` from the
+repository root; it declares one :class:`Benchmark` per results file it writes (how
+``make bench`` and ``make bench-quick`` run it, and how its section of docs/BENCHMARKS.md or
+docs/STUDIES.md renders), and ``bench/registry.py`` lists them all in one place.
 
 What every result file records, so that a figure can be judged later: the machine (CPU model,
 cores, torch version and threads), the git commit, the date, and how busy the rest of the
@@ -10,7 +15,10 @@ leaves a half-written JSON behind.
 
 from __future__ import annotations
 
+import argparse
+import csv
 import datetime as _dt
+import io
 import json
 import os
 import platform
@@ -20,7 +28,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +37,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 CONTENDED = 0.2  # other processes using more than this many cores: the figure is contended
+# What the accuracy, convergence and default-model benchmarks read (relative to ROOT; build them with
+# `python tools/train_default_model.py`), and the benchmark-only venv of the peers (bench/README.md).
+MANIFEST = "data/default/synth/manifest.csv"
+V4_MANIFEST = "data/v4/synth/manifest.csv"  # the corpus model's set (tools/train_default_model.py --corpus ...)
+PEERS_PYTHON = ".venv-peers/bin/python"
 
 # torchvision's vgg16().features: 13 convs (name, in, out) and a 2x2 max-pool after each block.
 VGG16_CONVS = [
@@ -36,6 +50,55 @@ VGG16_CONVS = [
     ("conv4_1", 256, 512), ("conv4_2", 512, 512), ("conv4_3", 512, 512),
     ("conv5_1", 512, 512), ("conv5_2", 512, 512), ("conv5_3", 512, 512),
 ]
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """One benchmark: how ``make bench`` runs it, what it writes, and how its results render.
+
+    ``python -m bench.<module> <argv>`` writes ``bench/results/<name>.json`` (and the other
+    files in ``results``); ``render`` turns that JSON into the Markdown of its section (below the
+    heading ``## <title>``), so a figure reaches the docs without being typed by hand.
+    """
+
+    name: str  # bench/results/<name>.json; unique
+    module: str  # python -m bench.<module>
+    title: str | Callable[[dict], str]  # the section heading (a function of the results where it names a figure)
+    render: Callable[[dict], str] | None  # the section's Markdown; None: no section of its own
+    results: tuple[str, ...]  # the files under bench/results it writes
+    full: tuple[str, ...] | None = ()  # argv in `make bench`; None: run_all does not run it
+    quick: tuple[str, ...] | None = ()  # argv in `make bench-quick`; None: skipped there
+    study: bool = False  # a study behind the default model: docs/STUDIES.md, run with --studies
+    needs: tuple[str, ...] = ()  # files (relative to ROOT) it reads: without them run_all skips it
+    python: str = ""  # another interpreter (relative to ROOT); default: the one running run_all
+
+    def argv(self, quick: bool) -> tuple[str, ...] | None:
+        """The arguments of this run in ``make bench`` (or ``bench-quick``); None: not run there."""
+        return self.quick if quick else self.full
+
+    def command(self, argv: Iterable[str] = ()) -> str:
+        """The command line, as the docs show it."""
+        return " ".join([self.python or "python", "-m", f"bench.{self.module}", *argv])
+
+    def heading(self, d: dict | None) -> str:
+        """The section's heading for results ``d`` (None: not run yet)."""
+        if isinstance(self.title, str):
+            return self.title
+        return self.title(d) if d is not None else self.name
+
+
+def load(name: str) -> dict | None:
+    """``bench/results/<name>.json``, or None where that benchmark has not run."""
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def info_line(d: dict) -> str:
+    """The provenance line under a section's heading: date, commit, CPU, torch, threads, command."""
+    info = d.get("info") or {}
+    bits = [info.get(k) for k in ("date", "commit", "cpu", "torch", "threads") if info.get(k)]
+    cmd = d.get("command", "")
+    return f"*{' · '.join(str(b) for b in bits)}*  \n`{cmd}`" if bits or cmd else ""
 
 
 def log(msg: str) -> None:
@@ -79,30 +142,53 @@ def machine_info() -> dict:
             "cpu_capability": torch.backends.cpu.get_cpu_capability(), "loadavg_at_start": os.getloadavg()}
 
 
-def header(script: str, args: object) -> dict:
-    """The provenance block every result file starts with."""
+def header(module: str, args: object) -> dict:
+    """The provenance block every result file starts with (``module``: ``bench.NAME``)."""
     date = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
     commit, machine = git_commit(), machine_info()
-    return {"script": script, "date": date, "git_commit": commit, "argv": sys.argv[1:], "args": vars(args),
-            "machine": machine, "command": " ".join(["python", script, *sys.argv[1:]]),
+    return {"script": module, "date": date, "git_commit": commit, "argv": sys.argv[1:], "args": vars(args),
+            "machine": machine, "command": " ".join(["python", "-m", module, *sys.argv[1:]]),
             "info": {"date": date, "commit": (commit or "")[:10], "cpu": machine["cpu"],  # short form for
                      "torch": machine["torch"], "threads": machine["torch_threads"]}}  # docs/BENCHMARKS.md
 
 
-def write_json(name: str, data: dict) -> Path:
-    """Write ``bench/results/<name>`` (or ``name`` itself when absolute) atomically."""
+def _write_text(name: str | Path, text: str) -> Path:
+    """Write ``bench/results/<name>`` (or ``name`` itself when absolute) atomically: temp file + rename.
+
+    Standard library only (not lpfiqa.utils): bench/peer_brisque.py runs where lpfiqa is not installed.
+    """
     path = RESULTS / name  # an absolute `name` (a test's tmp file) replaces RESULTS
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2, default=str)  # Paths in args, numpy scalars
-            f.write("\n")
+            f.write(text)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_json(name: str | Path, data: dict) -> Path:
+    """Write ``bench/results/<name>`` (or ``name`` itself when absolute) atomically."""
+    return _write_text(name, json.dumps(data, indent=2, default=str) + "\n")  # Paths in args, numpy scalars
+
+
+def write_csv(name: str | Path, rows: list[dict], fields: list[str] | None = None) -> Path:
+    """Write ``rows`` as a CSV with a header (``fields``, default the first row's keys) atomically,
+    at ``bench/results/<name>`` or at ``name`` itself when absolute."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=fields or list(rows[0]))
+    w.writeheader()
+    w.writerows(rows)
+    return _write_text(name, buf.getvalue())
+
+
+def read_csv(path: Path) -> list[dict]:
+    """The rows of a CSV with a header, as dicts."""
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
 
 
 def _busy_s() -> float:
@@ -132,10 +218,24 @@ class CpuMeter:
                 "contended": self.other_cores > CONTENDED}
 
 
-def add_timing_args(ap, out: str, child: bool = True) -> None:
-    """The flags every timing script shares: --wait-quiet, --out and (for fresh-process runs) --child."""
-    import argparse
+def parser(module: str, doc: str | None) -> argparse.ArgumentParser:
+    """The argument parser of ``python -m bench.<module>``: its usage line names that command, its
+    description is the first paragraph of the module's docstring; unknown flags are errors."""
+    return argparse.ArgumentParser(prog=f"python -m bench.{module}", description=(doc or "").split("\n\n")[0])
 
+
+def add_subset_args(ap: argparse.ArgumentParser, manifest: str = MANIFEST) -> None:
+    """The flags of the benchmarks that train on a synthetic set: --manifest, --max-view, --per-photo."""
+    ap.add_argument("--manifest", type=Path, default=ROOT / manifest)
+    ap.add_argument("--max-view", type=int, default=0,
+                    help="use content views up to this one (0: whole photos only, as every method sees them)")
+    ap.add_argument("--per-photo", type=int, default=48,
+                    help="at most this many images of each photo: the clean one and a fixed choice of its "
+                         "distorted versions (0: all; the accuracy table needs 100 LPF fits, so this sets its run time)")
+
+
+def add_timing_args(ap: argparse.ArgumentParser, out: str, child: bool = True) -> None:
+    """The flags every timing script shares: --wait-quiet, --out and (for fresh-process runs) --child."""
     ap.add_argument("--wait-quiet", type=float, default=0.0, metavar="S",
                     help="before each timed round wait up to S seconds for a quiet second (shared machines)")
     ap.add_argument("--out", default=out)
@@ -143,7 +243,7 @@ def add_timing_args(ap, out: str, child: bool = True) -> None:
         ap.add_argument("--child", help=argparse.SUPPRESS)
 
 
-def apply_timing_args(args, child: Callable[[dict], object] | None = None) -> bool:
+def apply_timing_args(args: argparse.Namespace, child: Callable[[dict], object] | None = None) -> bool:
     """Set the quiet-wait from --wait-quiet; in a --child process, run ``child`` on its JSON spec,
     print the result as JSON and return True (the caller then returns)."""
     global WAIT_QUIET_S
@@ -152,6 +252,30 @@ def apply_timing_args(args, child: Callable[[dict], object] | None = None) -> bo
         print(json.dumps(child(json.loads(args.child))))
         return True
     return False
+
+
+def run_child(module: str, spec: dict, timeout: float) -> dict:
+    """``python -m bench.<module> --child SPEC`` in a fresh interpreter: the JSON it prints last,
+    or ``{"error": its last stderr line}`` (see :func:`apply_timing_args`)."""
+    p = subprocess.run([sys.executable, "-m", f"bench.{module}", "--child", json.dumps(spec)], cwd=ROOT,
+                       capture_output=True, text=True, timeout=timeout)
+    if p.returncode != 0:
+        return {"error": (p.stderr.strip().splitlines() or ["?"])[-1]}
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def untrained_quality_model(fast_conv: bool = True):
+    """The public scorer with untrained default heads (speed does not depend on their weights);
+    ``fast_conv=False``: PyTorch's default convolutions (the "before" of the NNPACK path)."""
+    import torch
+
+    from lpfiqa.inference import QualityModel
+    from lpfiqa.models import LPFConfig, LPFHeads
+
+    torch.manual_seed(0)
+    qm = QualityModel(LPFHeads(LPFConfig()).eval())
+    qm.encoder.encoder.fast_conv = fast_conv
+    return qm
 
 
 def summarize(times: list[float]) -> dict:
@@ -305,25 +429,15 @@ def subset_manifest(manifest: Path, max_view: int, split: str | None = None, per
     photo stays in, which is what the splits by photo draw on. Written next to the manifest (its
     relative paths stay valid), atomically; the manifest itself if nothing is left out.
     """
-    import csv
-    import io
-
-    with open(manifest, newline="") as f:
-        rows = list(csv.DictReader(f))
+    rows = read_csv(manifest)
     keep = [r for r in rows if int(r.get("view") or 0) <= max_view and (split is None or r.get("split") == split)]
     if per_photo > 0:
         keep = subset_rows(keep, per_photo)
     if len(keep) == len(rows):
         return manifest
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(rows[0]))
-    w.writeheader()
-    w.writerows(keep)
-    from lpfiqa.utils import atomic_write_text
-
     name = (f"{manifest.stem}.view{max_view}{'.' + split if split else ''}"
             f"{f'.{per_photo}per' if per_photo else ''}.csv")
-    out = atomic_write_text(manifest.with_name(name), buf.getvalue())
+    out = write_csv(manifest.resolve().with_name(name), keep, list(rows[0]))
     log(f"{manifest.name}: {len(keep)} of {len(rows)} images (views <= {max_view}"
         f"{', split ' + split if split else ''}{f', <= {per_photo} per photo' if per_photo else ''}) -> {out.name}")
     return out

@@ -6,36 +6,35 @@ model (unless --model) in this process, one warm-up image first. The engines are
 the same files with ``--workers 0``; ONNX Runtime uses the graph ``lpfiqa export`` writes
 (exported once into the cache). Results -> bench/results/batch_throughput.json.
 
-    .venv/bin/python bench/batch_throughput.py                 # 512x384 and 1024x768, 12 images each
-    .venv/bin/python bench/batch_throughput.py --quick         # 4 images each
+    .venv/bin/python -m bench.batch_throughput                 # 512x384 and 1024x768, 12 images each
+    .venv/bin/python -m bench.batch_throughput --quick         # 4 images each
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import tempfile
 import time
 from pathlib import Path
 
-from _common import CpuMeter, header, log, make_image, parse_size, write_json
+from ._common import Benchmark, CpuMeter, header, info_line, log, make_image, parse_size, parser, write_json
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> None:
+    ap = parser("batch_throughput", __doc__)
     ap.add_argument("--sizes", default="512x384,1024x768")
     ap.add_argument("--images", type=int, default=12)
     ap.add_argument("--workers", default="0,1,2")
     ap.add_argument("--model", default=None, help="default: lpfiqa.registry.DEFAULT_MODEL")
     ap.add_argument("--no-onnx", action="store_true", help="skip the ONNX Runtime engine")
     ap.add_argument("--quick", action="store_true", help="4 images per size")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if args.quick:
         args.images = 4
     from lpfiqa.batch import score_paths
     from lpfiqa.registry import create_model
 
-    result = header("bench/batch_throughput.py", args)
+    result = header("bench.batch_throughput", args)
     result["loadavg_before"] = os.getloadavg()
     qm = create_model(args.model)
     engines = {"torch": qm}
@@ -73,6 +72,21 @@ def main() -> None:
                             "compare rows, not absolute speeds" if busy else "")})
     log(f"wrote {write_json('batch_throughput.json', result)}")
 
+
+def render(d: dict) -> str:
+    rows = "\n".join(f"| {r['size']} | {r['engine']} | {r['workers']} | {r['images_per_s']:.3f} |" for r in d["rows"])
+    return f"""{info_line(d)}
+
+`lpfiqa score` throughput ({d['model']}; decoding workers; PyTorch vs ONNX Runtime). {d.get('note', '')}
+
+| size | engine | workers | images/s |
+| --- | --- | --- | --- |
+{rows}
+"""
+
+
+BENCHMARK = Benchmark("batch_throughput", "batch_throughput", "Batch scoring throughput", render,
+                      ("batch_throughput.json",))
 
 if __name__ == "__main__":
     main()

@@ -9,16 +9,26 @@ outputs with fewer multiplications (Winograd), which speed.py's "effective GFLOP
 
 Heads are untrained (their size, not their weights, sets the cost). Usage::
 
-    .venv/bin/python bench/complexity.py            # -> bench/results/complexity.json
+    .venv/bin/python -m bench.complexity            # -> bench/results/complexity.json
 """
 
 from __future__ import annotations
 
-import argparse
-
 import torch
-from _common import bare_vgg16, header, log, parse_size, set_threads, vgg16_conv_flops, write_json
 from torch.utils.flop_counter import FlopCounterMode
+
+from ._common import (
+    Benchmark,
+    bare_vgg16,
+    header,
+    info_line,
+    log,
+    parse_size,
+    parser,
+    set_threads,
+    vgg16_conv_flops,
+    write_json,
+)
 
 
 def count_params(module: torch.nn.Module) -> dict:
@@ -46,13 +56,13 @@ def build_lpf() -> torch.nn.Module:
     return LPF(cfg, load_vgg16(out_stages=cfg.stages)).eval()
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None) -> None:
+    ap = parser("complexity", __doc__)
     ap.add_argument("--quick", action="store_true", help="accepted for symmetry: this script is always quick")
     ap.add_argument("--sizes", default="512x384,1024x768", help="comma-separated WIDTHxHEIGHT")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default="complexity.json")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     set_threads(args.threads)
     sizes = [parse_size(s) for s in args.sizes.split(",")]
 
@@ -80,7 +90,7 @@ def main() -> None:
             "vgg16_convs_gflops_analytic": analytic / 1e9, "tokens": tokens,
             "lpf_over_vgg16": lpf_total / vgg_total, "gmacs_lpf": lpf_total / 2e9,
         }
-    result = {**header("bench/complexity.py", args), "params": params, "flops": flops,
+    result = {**header("bench.complexity", args), "params": params, "flops": flops,
               "notes": ["FLOPs = 2 x multiply-adds of convolutions and matmuls (FlopCounterMode); "
                         "pooling, ReLU, LayerNorm and softplus are not counted.",
                         "LPF's VGG16 stops at conv5_3 (no pool5); the bare VGG16 includes pool5 (0 FLOPs).",
@@ -96,6 +106,24 @@ def main() -> None:
               f"{f['vgg16_convs_gflops']:9.2f} {f['lpf_over_vgg16']:10.4f}")
     print(f"wrote {path}")
 
+
+def render(d: dict) -> str:
+    p = d["params"]
+    rows = "\n".join(f"| {size} | {f['lpf_gflops']:.1f} | {f['vgg16_convs_gflops']:.1f} | {f['lpf_heads_gflops']:.2f} | "
+                     f"{f['tokens']} |" for size, f in d["flops"].items())
+    return f"""{info_line(d)}
+
+Parameters: LPF {p['lpf']['total']:,} in total, of which {p['lpf']['trainable']:,} trainable (heads; {p['lpf']['heads_used_at_test_time']:,}
+used at test time) and {p['lpf']['encoder']:,} in the frozen VGG16 convs.
+
+| size | LPF GFLOP | bare VGG16 GFLOP | heads GFLOP | tokens |
+| --- | --- | --- | --- | --- |
+{rows}
+"""
+
+
+BENCHMARK = Benchmark("complexity", "complexity", "Parameters and FLOPs", render, ("complexity.json",),
+                      full=(), quick=("--quick",))
 
 if __name__ == "__main__":
     main()

@@ -13,35 +13,30 @@ and the "photos needed" column extends that line to the issue's floor. That is a
 extrapolation from four points, not a measurement: read it as an order of magnitude.
 
 Usage:
-    python bench/content_curve.py [--manifest data/default/synth/manifest.csv] [--repeats 3]
-    python bench/content_curve.py --quick        # 2 subsets per size, 4 epochs
+    python -m bench.content_curve [--manifest data/default/synth/manifest.csv] [--repeats 3]
+    python -m bench.content_curve --quick        # 2 subsets per size, 4 epochs
     # the corpus model (lpf-synth-v4): its set, its recipe, 35 to all 478 training photos
-    python bench/content_curve.py --manifest data/v4/synth/manifest.csv --recipe v4 \
+    python -m bench.content_curve --manifest data/v4/synth/manifest.csv --recipe v4 \
         --sizes 35,70,140,280,478 --repeats 2 --out content_curve_corpus.json
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(ROOT / "bench"))
+from lpfiqa.datasets.manifest import Manifest
+from lpfiqa.models import LPFConfig
+from lpfiqa.protocol.data import feature_cache, load_set
+from lpfiqa.synth.evaluate import FLOORS, level_ordering_report
+from lpfiqa.training import TrainConfig, predict_unit
+from lpfiqa.training.fit import fit
+from lpfiqa.training.splits import split_by_group
 
-from _common import header, log, write_json  # noqa: E402
-
-from lpfiqa.datasets.manifest import Manifest  # noqa: E402
-from lpfiqa.models import LPFConfig  # noqa: E402
-from lpfiqa.protocol.data import feature_cache, load_set  # noqa: E402
-from lpfiqa.synth.evaluate import FLOORS, level_ordering_report  # noqa: E402
-from lpfiqa.training import TrainConfig, predict_unit  # noqa: E402
-from lpfiqa.training.fit import fit  # noqa: E402
-from lpfiqa.training.splits import split_by_group  # noqa: E402
+from ._common import MANIFEST, ROOT, V4_MANIFEST, Benchmark, header, info_line, log, parser, write_json
 
 FIGURES = {"label_srcc": "SRCC with labels", "label_plcc": "PLCC with labels",
            "level_srcc_mean": "level ordering", "clean_beats_level3plus": "clean beats L>=3"}
@@ -83,9 +78,9 @@ def slope_table(rows: list[dict]) -> dict:
     return out
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--manifest", type=Path, default=ROOT / "data" / "default" / "synth" / "manifest.csv")
+def main(argv: list[str] | None = None) -> None:
+    p = parser("content_curve", __doc__)
+    p.add_argument("--manifest", type=Path, default=ROOT / MANIFEST)
     p.add_argument("--sizes", default="7,14,21,28", help="numbers of training photos")
     p.add_argument("--repeats", type=int, default=3, help="random photo subsets per size (1 for the full set)")
     p.add_argument("--epochs", type=int, default=10, help="as the default model (validation picks the epoch)")
@@ -93,7 +88,7 @@ def main() -> None:
     p.add_argument("--quick", action="store_true", help="2 subsets per size, 4 epochs")
     p.add_argument("--recipe", choices=sorted(RECIPES), default="v3", help="training recipe (see RECIPES)")
     p.add_argument("--out", default="content_curve.json")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     mover, tover = RECIPES[args.recipe]
     mcfg = LPFConfig(**mover)
     repeats, epochs = (2, 4) if args.quick else (args.repeats, args.epochs)
@@ -119,7 +114,7 @@ def main() -> None:
                 + f" (best epoch {res['best_epoch']}, {res['seconds']:.0f}s)")
     medians = [{"photos": n, **{k: float(np.median([x[k] for x in runs if x["photos"] == n])) for k in FIGURES}}
                for n in sizes]
-    out = {**header("bench/content_curve.py", args), "lpf_config": mcfg.to_dict(), "recipe": args.recipe,
+    out = {**header("bench.content_curve", args), "lpf_config": mcfg.to_dict(), "recipe": args.recipe,
            "train_config": tcfg.to_dict(), "epochs": epochs,
            "repeats": repeats,
            "test_photos": len(set(groups[test_idx])), "test_images": int(len(test_idx)),
@@ -134,6 +129,39 @@ def main() -> None:
         print(f"{FIGURES[k]}: {t['slope_per_doubling']:+.3f} per doubling of the photos; the line meets the floor "
               f"{t['floor']} at ~{t['photos_to_floor_extrapolated']:.0f} photos (extrapolated)")
     print(f"wrote bench/results/{args.out} in {out['seconds']:.0f}s")
+
+
+
+def render(d: dict) -> str:
+    rows = "\n".join(f"| {m['photos']} | " + " | ".join(f"{m[k]:.3f}" for k in FIGURES) + " |" for m in d["medians"])
+    trend = "\n".join(f"| {FIGURES[k]} | {t['slope_per_doubling']:+.3f} | {t['floor']} | "
+                       f"{t['photos_to_floor_extrapolated']:,.0f} |" for k, t in d["trend"].items())
+    return f"""{info_line(d)}
+
+The {d.get('recipe', 'v3')} recipe ({d['epochs']} epochs, validation photos carved from each subset) trained on random subsets of
+the training photos, scored on the same {d['test_images']} images of {d['test_photos']} held-out photos; median of
+{d['repeats']} subsets per size (one for the full set).
+
+| training photos | {' | '.join(FIGURES.values())} |
+| --- | --- | --- | --- | --- |
+{rows}
+
+| figure | change per doubling of the photos | floor | photos where the line meets the floor (extrapolated) |
+| --- | --- | --- | --- |
+{trend}
+
+The last column extends a straight line in log2(photos) through {len(d['medians'])} points: an order of magnitude, not a
+measurement.
+"""
+
+
+BENCHMARK = Benchmark("content_curve", "content_curve", "Held-out figures against the number of training photos",
+                      render, ("content_curve.json",), study=True, needs=(MANIFEST,))
+_CORPUS = ("--manifest", V4_MANIFEST, "--recipe", "v4", "--sizes", "35,70,140,280,478", "--repeats", "2",
+           "--out", "content_curve_corpus.json")
+CORPUS = Benchmark("content_curve_corpus", "content_curve",
+                   "Corpus model: held-out figures against the number of training photos", render,
+                   ("content_curve_corpus.json",), full=_CORPUS, quick=_CORPUS, study=True, needs=(V4_MANIFEST,))
 
 
 if __name__ == "__main__":

@@ -9,15 +9,12 @@ The 2 x seeds fits run in forked one-thread processes (``--workers``, default on
 two schedules of a seed side by side, so both see the same contention and their seconds compare.
 
 Usage:
-    python bench/convergence.py [--manifest M] [--seeds 3] [--epochs 10] [--per-photo 48] [--quick]
+    python -m bench.convergence [--manifest M] [--seeds 3] [--epochs 10] [--per-photo 48] [--quick]
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -25,18 +22,24 @@ from pathlib import Path
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(ROOT / "bench"))
+from lpfiqa.models import LPFConfig
+from lpfiqa.parallel import fork_map
+from lpfiqa.plots import pyplot, save_figure
+from lpfiqa.protocol.data import feature_cache, load_set
+from lpfiqa.protocol.within import make_splits
+from lpfiqa.training import FeatureSet, TrainConfig, fit
 
-from _common import header, subset_manifest  # noqa: E402
-
-from lpfiqa.models import LPFConfig  # noqa: E402
-from lpfiqa.parallel import fork_map  # noqa: E402
-from lpfiqa.protocol.data import feature_cache, load_set  # noqa: E402
-from lpfiqa.protocol.within import make_splits  # noqa: E402
-from lpfiqa.training import FeatureSet, TrainConfig, fit  # noqa: E402
-from lpfiqa.utils import atomic_write, atomic_write_text  # noqa: E402
+from ._common import (
+    MANIFEST,
+    RESULTS,
+    Benchmark,
+    add_subset_args,
+    header,
+    info_line,
+    parser,
+    subset_manifest,
+    write_json,
+)
 
 SCHEDULES = ("parallel", "two_stage")
 
@@ -61,19 +64,15 @@ def _fit_one(feats: FeatureSet, tr: np.ndarray, va: np.ndarray, k: int, schedule
             "final": curve[-1], "best": max(curve), "wall": time.perf_counter() - t0}
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--manifest", type=Path, default=ROOT / "data" / "default" / "synth" / "manifest.csv")
-    p.add_argument("--max-view", type=int, default=0,
-                   help="use content views up to this one (0: whole photos only, as every method sees them)")
-    p.add_argument("--per-photo", type=int, default=48,
-                   help="at most this many images of each photo, as in bench/accuracy.py (0: all)")
+def main(argv: list[str] | None = None) -> None:
+    p = parser("convergence", __doc__)
+    add_subset_args(p)
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--epochs", type=int, default=10, help="the default model trains 10 and peaks by 2-4")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="fits at once (forked 1-thread processes)")
     p.add_argument("--quick", action="store_true", help="2 seeds, 6 epochs")
-    p.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
-    args = p.parse_args()
+    p.add_argument("--out", type=Path, default=RESULTS)
+    args = p.parse_args(argv)
     seeds, epochs = (2, 6) if args.quick else (args.seeds, args.epochs)
     data = load_set(subset_manifest(args.manifest, args.max_view, per_photo=args.per_photo), feature_cache())
     splits = make_splits(data.groups, seeds, seed=0)
@@ -104,10 +103,10 @@ def main() -> None:
                    "seconds_to_95_median": float(np.median([r["seconds_to_95"] or r["wall"] for r in runs[s]])),
                    "median_curve": np.median([r["val_srcc"] for r in runs[s]], axis=0).tolist()}
                for s in SCHEDULES}
-    out = {**header("bench/convergence.py", args), "epochs": epochs, "seeds": seeds, "images": len(data.rows),
+    out = {**header("bench.convergence", args), "epochs": epochs, "seeds": seeds, "images": len(data.rows),
            "per_photo": args.per_photo, "workers": args.workers, "summary": summary, "runs": runs,
            "seconds": time.perf_counter() - t0}
-    atomic_write_text(args.out / "convergence.json", json.dumps(out, indent=2, default=str))
+    write_json(args.out / "convergence.json", out)
     _plot(runs, args.out / "convergence.png")
     for s in SCHEDULES:
         m = summary[s]
@@ -116,12 +115,8 @@ def main() -> None:
 
 
 def _plot(runs: dict[str, list[dict]], path: Path) -> None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     for s, color in zip(SCHEDULES, ("C0", "C3"), strict=True):
@@ -133,8 +128,40 @@ def _plot(runs: dict[str, list[dict]], path: Path) -> None:
     axes[0].set(xlabel="epoch", ylabel="validation SRCC", title="per epoch (thin: seeds, thick: median)")
     axes[1].set(xlabel="seconds", ylabel="validation SRCC", title="per second")
     axes[0].legend()
-    atomic_write(path, lambda t: fig.savefig(t, format="png", dpi=110, bbox_inches="tight"))
+    save_figure(fig, path)
     plt.close(fig)
+
+
+def _data(d: dict) -> str:
+    if "images" not in d:
+        return ""
+    out = f", on {d['images']} images"
+    if d.get("per_photo"):
+        out += f" (at most {d['per_photo']} per photo, as in the accuracy table)"
+    if d.get("workers", 1) > 1:
+        out += f"; {d['workers']} fits at a time in one-thread processes, so seconds are per process"
+    return out
+
+
+def render(d: dict) -> str:
+    rows = "\n".join(f"| {k} | {v['final_median']:.4f} | {v['epochs_to_95_median']:.0f} | {v['seconds_to_95_median']:.0f} |"
+                     for k, v in d["summary"].items())
+    return f"""{info_line(d)}
+
+Same heads, same total epochs ({d['epochs']}); two-stage = the FEN with the auxiliary tasks for the
+first half, then DaQRN on the frozen FEN. Medians over {d['seeds']} seeds (each its own split by photo){_data(d)}.
+
+| schedule | final val SRCC | epochs to 95% of final | seconds to 95% of final |
+| --- | --- | --- | --- |
+{rows}
+
+![convergence](../bench/results/convergence.png)
+"""
+
+
+BENCHMARK = Benchmark("convergence", "convergence", "Convergence: one-stage parallel (LPF) vs two-stage training", render,
+                      ("convergence.json", "convergence.png"), full=("--manifest", MANIFEST),
+                      quick=("--manifest", MANIFEST, "--quick"), needs=(MANIFEST,))
 
 
 if __name__ == "__main__":

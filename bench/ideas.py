@@ -18,40 +18,32 @@ Experiments (at 512x384 unless said; 2 threads; medians):
 
 Usage::
 
-    .venv/bin/python bench/ideas.py --quick      # -> bench/results/ideas.json
+    .venv/bin/python -m bench.ideas --quick      # -> bench/results/ideas.json
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import torch
-from _common import (
+
+from ._common import (
+    Benchmark,
     add_timing_args,
     apply_timing_args,
     bare_vgg16,
     header,
+    info_line,
     interleaved,
     log,
     make_image,
+    parser,
+    run_child,
     set_threads,
+    untrained_quality_model,
     write_json,
 )
-
-
-def qmodel(fast_conv: bool = True):
-    from lpfiqa.inference import QualityModel
-    from lpfiqa.models import LPFConfig, LPFHeads
-
-    torch.manual_seed(0)
-    qm = QualityModel(LPFHeads(LPFConfig()).eval())
-    qm.encoder.encoder.fast_conv = fast_conv
-    return qm
 
 
 def ab(fns: dict, warmup: int, runs: int) -> dict:
@@ -85,7 +77,7 @@ def exp_mkldnn_off(x, warmup, runs):
 
 
 def exp_grad_mode(x, warmup, runs):
-    net = qmodel().encoder.encoder
+    net = untrained_quality_model().encoder.encoder
 
     def run(ctx):
         with ctx():
@@ -98,7 +90,7 @@ def exp_batching(x, warmup, runs):
     imgs = [x[0] * (0.9 + 0.02 * i) for i in range(4)]
     out = {}
     for fast in (True, False):
-        qm = qmodel(fast)
+        qm = untrained_quality_model(fast)
         tag = "nnpack" if fast else "default_conv"
         out[tag] = ab({"one_at_a_time": lambda qm=qm: [qm.score(i) for i in imgs],
                        "batched_4": lambda qm=qm: qm.score(imgs)}, warmup, runs)
@@ -108,7 +100,7 @@ def exp_batching(x, warmup, runs):
 def exp_preprocess(x, warmup, runs):
     from lpfiqa.features import center_crop_to_cell
 
-    qm = qmodel()
+    qm = untrained_quality_model()
     net = qm.encoder.encoder
     odd = torch.rand(3, x.shape[-2] + 17, x.shape[-1] + 13)  # an image that needs cropping
     with torch.inference_mode():
@@ -120,7 +112,7 @@ def exp_preprocess(x, warmup, runs):
 def exp_decode(tmp: Path, sizes, warmup, runs):
     from lpfiqa.imageio import load_image
 
-    qm, out = qmodel(), {}
+    qm, out = untrained_quality_model(), {}
     for w, h in sizes:
         jpg, png = make_image(tmp / f"{w}x{h}.jpg", w, h), make_image(tmp / f"{w}x{h}.png", w, h)
         out[f"{w}x{h}"] = ab({"e2e_jpeg": lambda jpg=jpg: qm.score_files([jpg]),
@@ -133,12 +125,8 @@ def exp_threads(path: Path, warmup: int, runs: int) -> dict:
     out = {}
     for n in (2, 1):
         log(f"threads: {n} (fresh process)")
-        spec = json.dumps({"threads": n, "path": str(path), "warmup": warmup, "runs": runs})
-        p = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", spec],
-                           capture_output=True, text=True, timeout=1800)
-        ok = p.returncode == 0
-        out[f"threads_{n}"] = json.loads(p.stdout.strip().splitlines()[-1]) if ok else \
-            {"error": (p.stderr.strip().splitlines() or ["?"])[-1]}
+        spec = {"threads": n, "path": str(path), "warmup": warmup, "runs": runs}
+        out[f"threads_{n}"] = run_child("ideas", spec, timeout=1800)
     if all("median_s" in v for v in out.values()):
         out["speedup_2_over_1"] = out["threads_1"]["median_s"] / out["threads_2"]["median_s"]
     return out
@@ -146,23 +134,23 @@ def exp_threads(path: Path, warmup: int, runs: int) -> dict:
 
 def child(spec: dict) -> dict:
     set_threads(spec["threads"])
-    qm = qmodel()
+    qm = untrained_quality_model()
     return interleaved({"e2e": lambda: qm.score_files([spec["path"]])}, spec["warmup"], spec["runs"])["e2e"]
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None) -> None:
+    ap = parser("ideas", __doc__)
     ap.add_argument("--quick", action="store_true", help="1 warm-up + 3 rounds (default 2 + 7)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--only", nargs="+", help="run only these experiments")
     add_timing_args(ap, "ideas.json")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if apply_timing_args(args, child):
         return
     set_threads(args.threads)
     warmup, runs = (1, 3) if args.quick else (2, 7)
     x = torch.rand(1, 3, 384, 512, generator=torch.Generator().manual_seed(0))
-    result = {**header("bench/ideas.py", args), "warmup": warmup, "runs": runs, "experiments": {}}
+    result = {**header("bench.ideas", args), "warmup": warmup, "runs": runs, "experiments": {}}
     with tempfile.TemporaryDirectory(prefix="lpfiqa-ideas-") as tmp:
         exps = {"channels_last": lambda: exp_channels_last(x, warmup, runs),
                 "mkldnn_off": lambda: exp_mkldnn_off(x, warmup, runs),
@@ -193,6 +181,35 @@ def main() -> None:
     for name, r in result["experiments"].items():
         show(name, r)
     print(f"wrote {path}")
+
+
+def render(d: dict) -> str:
+    """One row per variant of every A/B experiment (medians, seconds)."""
+    rows = []
+
+    def walk(prefix: str, node: object) -> None:
+        if isinstance(node, dict) and "median_s" in node:
+            flag = " (contended)" if node.get("contended") else ""
+            rows.append(f"| {prefix.split(' / ')[0]} | {' / '.join(prefix.split(' / ')[1:])} | "
+                        f"{node['median_s']:.3f}{flag} |")
+        elif isinstance(node, dict):
+            for k, v in node.items():
+                walk(f"{prefix} / {k}" if prefix else k, v)
+
+    walk("", d["experiments"])
+    return f"""{info_line(d)}
+
+Each speed idea timed against its baseline in the same process, round-robin ({d['runs']} timed rounds after
+{d['warmup']} warm-up; median seconds; 512x384 unless the variant names a size). What each experiment is, and
+which ideas were kept, is in the docstring of `bench/ideas.py`.
+
+| experiment | variant | s |
+| --- | --- | --- |
+{chr(10).join(rows)}
+"""
+
+
+BENCHMARK = Benchmark("ideas", "ideas", "Speed ideas, A/B", render, ("ideas.json",), full=("--quick",), quick=("--quick",))
 
 
 if __name__ == "__main__":

@@ -9,35 +9,30 @@ every type is reported with the within-(photo, type) level ordering of the label
 
 Usage::
 
-    python bench/label_study.py [--manifest data/v4/synth/manifest.csv]   # -> bench/results/label_study.json
+    python -m bench.label_study [--manifest data/v4/synth/manifest.csv]   # -> bench/results/label_study.json
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(ROOT / "bench"))
+from lpfiqa.datasets.manifest import read_manifest
+from lpfiqa.synth.evaluate import level_ordering_report
+from lpfiqa.synth.labels import ALL_METRICS, METRICS, fit_calibration, weak_label
 
-from _common import header, log, write_json  # noqa: E402
-
-from lpfiqa.datasets.manifest import read_manifest  # noqa: E402
-from lpfiqa.synth.evaluate import level_ordering_report  # noqa: E402
-from lpfiqa.synth.labels import ALL_METRICS, METRICS, fit_calibration, weak_label  # noqa: E402
+from ._common import ROOT, V4_MANIFEST, Benchmark, header, info_line, log, parser, write_json
 
 SCHEMES = {"4 structural metrics (v1-v3)": METRICS, "with CIEDE2000 (v4)": ALL_METRICS}
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--manifest", type=Path, default=ROOT / "data" / "v4" / "synth" / "manifest.csv")
+def main(argv: list[str] | None = None) -> None:
+    p = parser("label_study", __doc__)
+    p.add_argument("--manifest", type=Path, default=ROOT / V4_MANIFEST)
     p.add_argument("--out", default="label_study.json")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     m = read_manifest(args.manifest)
     rows = m.rows
     missing = [k for k in ALL_METRICS if k not in rows[0].extra]
@@ -61,8 +56,31 @@ def main() -> None:
     log(f"{'type':<28} {'L1 -> L5, ' + list(SCHEMES)[0]:>36} | {list(SCHEMES)[1]}")
     for t in a:
         log(f"{t:<28} {a[t]['level1']:>30.0f} -> {a[t]['level5']:<3.0f} | {b[t]['level1']:.0f} -> {b[t]['level5']:.0f}")
-    write_json(args.out, {**header("bench/label_study.py", args), "results": results, "images": len(rows)})
+    write_json(args.out, {**header("bench.label_study", args), "results": results, "images": len(rows)})
     log(f"-> bench/results/{args.out}")
+
+
+
+def render(d: dict) -> str:
+    schemes = list(d["results"])
+    a, b = (d["results"][s]["per_type"] for s in schemes)
+    rows = "\n".join(f"| {t} | {a[t]['level1']:.0f} -> {a[t]['level5']:.0f} | {b[t]['level1']:.0f} -> {b[t]['level5']:.0f} |"
+                      for t in a)
+    return f"""{info_line(d)}
+
+Mean weak label at level 1 -> level 5 of each type, for the same {d['images']:,} images labelled two ways
+(`bench/label_study.py`; calibrations fitted on the training photos). Level ordering of the labels within
+(photo, type): {', '.join(f"{s} {d['results'][s]['level_srcc_mean']:.3f}" for s in schemes)}.
+
+| type | {schemes[0]} | {schemes[1]} |
+| --- | --- | --- |
+{rows}
+"""
+
+
+_ARGV = ("--manifest", V4_MANIFEST)
+BENCHMARK = Benchmark("label_study", "label_study", "Weak labels with and without CIEDE2000", render,
+                      ("label_study.json",), full=_ARGV, quick=_ARGV, study=True, needs=(V4_MANIFEST,))
 
 
 if __name__ == "__main__":

@@ -10,20 +10,20 @@ Run it with a python that has onnxruntime and onnx, e.g. a throwaway venv, plus 
 on the path for the same-process comparison::
 
     python3 -m venv /tmp/ort-venv && /tmp/ort-venv/bin/pip install onnxruntime onnx numpy safetensors
-    PYTHONPATH=/tmp/ort-venv/lib/python3.11/site-packages .venv/bin/python bench/ort_check.py --quick
+    PYTHONPATH=/tmp/ort-venv/lib/python3.11/site-packages .venv/bin/python -m bench.ort_check --quick
 
 Without torch/lpfiqa importable it times ORT alone. Results -> bench/results/ort_check.json.
 """
 
 from __future__ import annotations
 
-import argparse
 import functools
 import statistics
 import time
 
 import numpy as np
-from _common import ROOT, VGG16_CONVS, header, interleaved, log, parse_size, write_json
+
+from ._common import ROOT, VGG16_CONVS, Benchmark, header, interleaved, log, parse_size, parser, write_json
 
 WEIGHTS = ROOT / "src" / "lpfiqa" / "weights" / "vgg16_imagenet_keras.safetensors"
 OUTS = ("conv3_3", "conv4_3", "conv5_3")
@@ -59,13 +59,13 @@ def build_graph(threads: int):
     return sess, ort.__version__
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None) -> None:
+    ap = parser("ort_check", __doc__)
     ap.add_argument("--quick", action="store_true", help="1 warm-up + 3 rounds (default 2 + 5)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--sizes", default="512x384,1024x768")
     ap.add_argument("--out", default="ort_check.json")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     warmup, runs = (1, 3) if args.quick else (2, 5)
     try:
         import torch
@@ -76,7 +76,7 @@ def main() -> None:
         torch = None  # type: ignore[assignment]
     log("building the ONNX graph and the ORT session")
     sess, ort_version = build_graph(args.threads)
-    result = {**(header("bench/ort_check.py", args) if torch is not None else {"args": vars(args)}),
+    result = {**(header("bench.ort_check", args) if torch is not None else {"args": vars(args)}),
               "onnxruntime": ort_version, "sizes": {}}
     for size in args.sizes.split(","):
         w, h = parse_size(size)
@@ -127,6 +127,10 @@ def main() -> None:
               + (f" (other processes {e['timings']['onnxruntime'].get('other_procs_cores', '?')} cores)"))
     print(f"wrote {path}")
 
+
+# A decision aid, not part of `make bench`: it needs onnxruntime from a throwaway venv (see above).
+BENCHMARK = Benchmark("ort_check", "ort_check", "ONNX Runtime vs lpfiqa's encoder", None, ("ort_check.json",),
+                      full=None, quick=None)
 
 if __name__ == "__main__":
     main()

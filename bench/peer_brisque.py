@@ -2,7 +2,7 @@
 
 Why: it is what a user reaches for with ``pip install image-quality``; it is not retrained
 here. It runs in the benchmark-only environment (``.venv-peers``, see bench/README.md), not
-in lpfiqa's, and writes one score per image; ``bench/synthetic_eval.py --scores`` then computes
+in lpfiqa's, and writes one score per image; ``python -m bench.synthetic_eval --scores`` then computes
 the same figures as for our models on the same images.
 
 Its 1.2.7 release was written for scikit-image < 0.19: it calls ``rescale(..., multichannel=...)``
@@ -14,23 +14,19 @@ Its scores are 0-100, **lower is better**.
 Usage::
 
     .venv-peers/bin/pip install image-quality libsvm-official
-    .venv-peers/bin/python bench/peer_brisque.py --manifest data/default/synth/manifest.csv --split test
-    .venv/bin/python bench/synthetic_eval.py --manifest data/default/synth/manifest.csv \\
+    .venv-peers/bin/python -m bench.peer_brisque --manifest data/default/synth/manifest.csv --split test
+    .venv/bin/python -m bench.synthetic_eval --manifest data/default/synth/manifest.csv \\
         --scores bench/results/peer_brisque_scores.csv --lower-is-better --out bench/results/peer_brisque.json
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
-import io
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from ._common import MANIFEST, PEERS_PYTHON, RESULTS, Benchmark, parser, read_csv, write_csv
 
 
 def _shim_skimage() -> None:
@@ -58,21 +54,20 @@ def _shim_skimage() -> None:
         svmutil.PRECOMPUTED = 4  # kernel_type enum in libsvm's svm.h: LINEAR, POLY, RBF, SIGMOID, PRECOMPUTED
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> None:
+    p = parser("peer_brisque", __doc__)
     p.add_argument("--manifest", type=Path, required=True)
     p.add_argument("--split", default="test", help="rows of this split ('' for all)")
-    p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "peer_brisque_scores.csv")
+    p.add_argument("--out", type=Path, default=RESULTS / "peer_brisque_scores.csv")
     p.add_argument("--fresh", action="store_true", help="re-score every image (default: keep the scores in --out)")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     try:
         _shim_skimage()
         from imquality import brisque
         from PIL import Image
     except ImportError as exc:
         sys.exit(f"peer_brisque: {exc}; install it: .venv-peers/bin/pip install image-quality libsvm-official")
-    with open(args.manifest, newline="") as f:
-        rows = [r for r in csv.DictReader(f) if not args.split or r.get("split") == args.split]
+    rows = [r for r in read_csv(args.manifest) if not args.split or r.get("split") == args.split]
     base = args.manifest.parent
     # The peer is slow (~1 s per image) and its scores never change with our code: keep what a
     # previous run wrote (failures are retried), save every 50 images, so a killed run loses little.
@@ -92,10 +87,10 @@ def main() -> None:
             failed += 1
             out.append({"path": r["path"], "score": "", "error": f"{type(exc).__name__}: {exc}"})
         if (len(out) - reused) % 50 == 0:
-            _write(args.out, out)
+            write_csv(args.out.resolve(), out, FIELDS)
             print(f"[{time.strftime('%H:%M:%S')}] {k}/{len(rows)} images, {time.perf_counter() - t0:.0f}s",
                   file=sys.stderr, flush=True)
-    _write(args.out, out)
+    write_csv(args.out.resolve(), out, FIELDS)
     print(f"{len(rows)} images ({reused} kept from {args.out.name}, {failed} failed) in "
           f"{time.perf_counter() - t0:.0f}s -> {args.out}")
 
@@ -103,23 +98,16 @@ def main() -> None:
 def _previous(path: Path) -> dict[str, str]:
     """path -> score of the images a previous run scored (empty if there is no readable file)."""
     try:
-        with open(path, newline="") as f:
-            return {r["path"]: r["score"] for r in csv.DictReader(f) if r.get("score")}
+        return {r["path"]: r["score"] for r in read_csv(path) if r.get("score")}
     except (OSError, KeyError, csv.Error):
         return {}
 
 
-def _write(path: Path, rows: list[dict]) -> None:
-    """The CSV, atomically (temp file + rename): lpfiqa is not installed in this environment."""
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=["path", "score", "error"])
-    w.writeheader()
-    w.writerows(rows)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(buf.getvalue())
-    os.replace(tmp, path)
+FIELDS = ["path", "score", "error"]
+# Runs in the peers' venv (its python) and only in full runs: ~1 s per image the first time.
+BENCHMARK = Benchmark("peer_brisque_scores", "peer_brisque", "PyPI image-quality BRISQUE scores", None,
+                      ("peer_brisque_scores.csv",), full=("--manifest", MANIFEST, "--out", "bench/results/peer_brisque_scores.csv"),
+                      quick=None, needs=(MANIFEST, PEERS_PYTHON), python=PEERS_PYTHON)
 
 
 if __name__ == "__main__":

@@ -14,13 +14,12 @@ JPEG. If the peers venv is missing, the LPF side still runs and the file says wh
 
 Usage::
 
-    .venv/bin/python bench/peers_speed.py --quick            # cnniqa paq2piq nima dbcnn
-    .venv/bin/python bench/peers_speed.py --models dbcnn musiq
+    .venv/bin/python -m bench.peers_speed --quick            # cnniqa paq2piq nima dbcnn
+    .venv/bin/python -m bench.peers_speed --models dbcnn musiq
 """
 
 from __future__ import annotations
 
-import argparse
 import functools
 import json
 import os
@@ -30,16 +29,21 @@ import tempfile
 from pathlib import Path
 
 import torch
-from _common import (
+
+from ._common import (
+    PEERS_PYTHON,
     ROOT,
+    Benchmark,
     CpuMeter,
     add_timing_args,
     apply_timing_args,
     bare_vgg16,
     header,
+    info_line,
     interleaved,
     log,
     make_image,
+    parser,
     set_threads,
     write_json,
 )
@@ -151,20 +155,20 @@ def combine(ours: dict, recs: list[dict]) -> dict:
     return table
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None) -> None:
+    ap = parser("peers_speed", __doc__)
     ap.add_argument("--quick", action="store_true", help=f"only {' '.join(QUICK)}")
     ap.add_argument("--models", nargs="+", help=f"pyiqa names (default: {' '.join(FULL)})")
-    ap.add_argument("--peers-python", default=str(ROOT / ".venv-peers" / "bin" / "python"))
+    ap.add_argument("--peers-python", default=str(ROOT / PEERS_PYTHON))
     ap.add_argument("--peers-dir", default=os.environ.get("PEERS_DIR", str(ROOT.parent / "shared" / "peers")))
     ap.add_argument("--skip-peers", action="store_true", help="LPF side only")
     ap.add_argument("--timeout", type=float, default=4 * 3600, help="seconds for the peers run")
     add_timing_args(ap, "peers_speed.json", child=False)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     apply_timing_args(args)
     models = args.models or (QUICK if args.quick else FULL)
     set_threads(2)  # the shared bench's protocol
-    result = {**header("bench/peers_speed.py", args), "models": models, "protocol":
+    result = {**header("bench.peers_speed", args), "models": models, "protocol":
               "2 threads, inference mode, 2 warm-ups, 5 runs, median; random (1,3,H,W) input, random weights"}
     # Both checks before our side's minutes of timing: a missing peers folder or venv is reported, not raised.
     bench_py = Path(args.peers_dir) / "bench.py"
@@ -212,6 +216,28 @@ def main() -> None:
         print(f"PEERS NOT RUN: {info}")
     print(("CONTENDED: re-run on a quiet machine. " if result["contended"] else "") + f"wrote {path}")
 
+
+def render(d: dict) -> str:
+    rows = []
+    for name, m in d.get("table", {}).items():
+        if name.startswith("_"):
+            continue
+        cells = " | ".join(f"{m[s]['s_per_img']:.3f} | {m[s]['lpf_over_peer']:.2f}" if s in m else "- | -"
+                           for s in ("384x512", "768x1024"))
+        rows.append(f"| {name} | {m.get('params', 0):,} | {cells} |")
+    return f"""{info_line(d)}
+
+s/img of each pyiqa peer (random weights, `.venv-peers`) and LPF/peer time, both normalised by a bare VGG16
+timed in the same process (ratios < 1: LPF is faster).
+
+| peer | params | s/img 384x512 | LPF/peer | s/img 768x1024 | LPF/peer |
+| --- | --- | --- | --- | --- | --- |
+{chr(10).join(rows)}
+"""
+
+
+BENCHMARK = Benchmark("peers_speed", "peers_speed", "Speed against the peers (pyiqa, random weights)", render,
+                      ("peers_speed.json",), full=(), quick=("--quick",), needs=(PEERS_PYTHON,))
 
 if __name__ == "__main__":
     main()

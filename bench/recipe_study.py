@@ -23,24 +23,17 @@ only if that beats the detached head on both of those figures (it ships either w
 
 Usage::
 
-    python bench/recipe_study.py [--manifest data/v4/synth/manifest.csv] [--epochs 8] [--workers 2]
+    python -m bench.recipe_study [--manifest data/v4/synth/manifest.csv] [--epochs 8] [--workers 2]
 """
 
 from __future__ import annotations
 
-import argparse
-import csv
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from _common import header, log, write_json  # noqa: E402
+from ._common import ROOT, V4_MANIFEST, Benchmark, header, info_line, log, parser, read_csv, write_csv, write_json
 
 RECIPES: dict[str, tuple[dict, dict]] = {  # name -> (LPFConfig overrides, TrainConfig overrides)
     "v3 recipe": ({}, {}),
@@ -56,19 +49,12 @@ FIGURES = ("level_srcc_mean", "level_srcc_per_type_min", "label_srcc", "label_pl
 
 def training_only(manifest: Path, out: Path) -> Path:
     """A copy of the manifest with only the training photos and no split (the run carves its own)."""
-    with open(manifest, newline="") as f:
-        reader = csv.DictReader(f)
-        rows = [r for r in reader if r["split"] == "train"]
-        fields = reader.fieldnames
+    every = read_csv(manifest)
+    rows = [r for r in every if r["split"] == "train"]
     for r in rows:
         r["split"] = ""
         r["path"] = str((manifest.parent / r["path"]).resolve())
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=fields)
-        w.writeheader()
-        w.writerows(rows)
-    return out
+    return write_csv(out.resolve(), rows, list(every[0]))
 
 
 def run_recipe(name: str, manifest: Path, work: Path, epochs: int, seed: int) -> dict:
@@ -91,8 +77,7 @@ def run_recipe(name: str, manifest: Path, work: Path, epochs: int, seed: int) ->
     report = train_run(manifest, run, mcfg, tcfg, resume=(run / "checkpoint.safetensors").exists(),
                        show_progress=False)
     seconds = time.perf_counter() - t0
-    with open(run / "splits.csv", newline="") as f:
-        split_of = {r["path"]: r["split"] for r in csv.DictReader(f)}
+    split_of = {r["path"]: r["split"] for r in read_csv(run / "splits.csv")}
     m = read_manifest(manifest)
     for r in m.rows:  # the run's own split: "test" here is the validation fold of training photos
         r.split = split_of.get(str(r.path), "")
@@ -122,16 +107,16 @@ def choose(table: dict[str, dict]) -> str:
     return best
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--manifest", type=Path, default=ROOT / "data" / "v4" / "synth" / "manifest.csv")
+def main(argv: list[str] | None = None) -> None:
+    p = parser("recipe_study", __doc__)
+    p.add_argument("--manifest", type=Path, default=ROOT / V4_MANIFEST)
     p.add_argument("--work", type=Path, default=ROOT / "data" / "v4" / "recipe_study")
     p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=2, help="recipes trained at once (one thread each)")
     p.add_argument("--only", action="append", default=None, help="a recipe name (repeatable)")
     p.add_argument("--out", default="recipe_study.json")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     from lpfiqa.parallel import fork_map
 
     names = args.only or list(RECIPES)
@@ -146,13 +131,42 @@ def main() -> None:
         log(f"{n:<28} level order {r['level_srcc_mean']:.3f} (worst type {r['level_srcc_per_type_min']:.3f})  "
             f"labels SRCC {r['label_srcc']:.3f} PLCC {r['label_plcc']:.3f}  clean>L3+ {r['clean_beats_level3plus']:.3f}"
             f"  clean median {r['clean_median']:.1f}" + (f"  diagnosis top-1 {diag:.3f}" if diag is not None else ""))
-    data = header("bench/recipe_study.py", args)
+    data = header("bench.recipe_study", args)
     data.update({"recipes": {n: {"model": RECIPES[n][0], "train": RECIPES[n][1]} for n in names},
                  "results": table, "seconds": round(time.perf_counter() - t0, 1)})
     data["chosen"] = choose(table)
     log(f"chosen by the rule: {data['chosen']}")
     write_json(args.out, data)
     log(f"done in {time.perf_counter() - t0:.0f} s -> bench/results/{args.out}")
+
+
+
+def render(d: dict) -> str:
+    res = d["results"]
+
+    def diag(r: dict) -> str:
+        x = r.get("diagnosis") or {}
+        return f"{x['top1']:.3f}" if x.get("top1") is not None else "-"
+
+    rows = "\n".join(f"| {n} | {r['level_srcc_mean']:.3f} | {r['level_srcc_per_type_min']:.3f} | {r['label_srcc']:.3f} | "
+                      f"{r['label_plcc']:.3f} | {r['clean_beats_level3plus']:.3f} | {r['clean_median']:.1f} | {diag(r)} |"
+                      for n, r in res.items())
+    photos = next(iter(res.values()))["photos"]
+    return f"""{info_line(d)}
+
+Candidate recipes for the corpus model, trained on its training photos only and scored on a validation fold of
+{photos} of them (`bench/recipe_study.py`; the held-out photos chose nothing). Chosen by the rule fixed in the
+script before it ran: **{d.get('chosen', '?')}**.
+
+| recipe | level ordering | worst type | SRCC labels | PLCC labels | clean beats L>=3 | clean median | diagnosis top-1 |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+{rows}
+"""
+
+
+_ARGV = ("--manifest", V4_MANIFEST)
+BENCHMARK = Benchmark("recipe_study", "recipe_study", "Decision: the corpus model's recipe, on training photos only",
+                      render, ("recipe_study.json",), full=_ARGV, quick=_ARGV, study=True, needs=(V4_MANIFEST,))
 
 
 if __name__ == "__main__":

@@ -1,106 +1,106 @@
-"""Run every benchmark in order, then regenerate docs/BENCHMARKS.md from bench/results/*.json.
+"""Run every benchmark of bench/registry.py in order, then regenerate docs/BENCHMARKS.md and docs/STUDIES.md.
 
 Usage:
-    python bench/run_all.py            # every table of docs/BENCHMARKS.md: 10 splits, all ablations
+    python -m bench.run_all            # every table of docs/BENCHMARKS.md: 10 splits, all ablations
                                        # (run time: the table at the end of docs/BENCHMARKS.md)
-    python bench/run_all.py --quick    # ~15 min: 2 splits, fewer ablations, short timings
-    python bench/run_all.py --studies  # also the studies behind the default model, docs/STUDIES.md (the
+    python -m bench.run_all --quick    # ~15 min: 2 splits, fewer ablations, short timings
+    python -m bench.run_all --studies  # also the studies behind the default model, docs/STUDIES.md (the
                                        # accuracy table at the full training budget, content curve,
                                        # category-task decision on training photos): ~1.5 h more
-    python bench/run_all.py --report   # only regenerate docs/BENCHMARKS.md and docs/STUDIES.md
+    python -m bench.run_all --report   # only regenerate docs/BENCHMARKS.md and docs/STUDIES.md
+    python -m bench.run_all --only speed --only complexity   # some of them (no timing file written)
 
-The accuracy and convergence benchmarks need the synthetic set of the default model
-(`python tools/train_default_model.py`, which writes data/default/synth/manifest.csv).
+A benchmark whose inputs are missing is skipped with a note: the accuracy and convergence
+benchmarks need the synthetic set of the default model (`python tools/train_default_model.py`,
+which writes data/default/synth/manifest.csv), the peers a `.venv-peers` (bench/README.md).
 """
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 import time
-from pathlib import Path
+from collections.abc import Sequence
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
-
-from _common import write_json  # noqa: E402
-
-MANIFEST = ROOT / "data" / "default" / "synth" / "manifest.csv"
-MANIFEST_ARG = str(MANIFEST.relative_to(ROOT))  # the steps run in ROOT; a relative path reads better in the docs
+from ._common import ROOT, Benchmark, load, parser, write_json
 
 
-# The studies behind the default (docs/STUDIES.md), each at the budget it was decided on: every
-# image of each photo and 4 epochs per fit, not the make-bench budget.
-FULL_BUDGET = ["--per-photo", "0", "--epochs", "4"]
-V4_MANIFEST = "data/v4/synth/manifest.csv"  # the corpus model's set (tools/train_default_model.py --corpus ...)
-STUDIES = [["bench/accuracy.py", *FULL_BUDGET, "--name", "accuracy_full"],
-           ["bench/recipe_study.py", "--manifest", V4_MANIFEST],
-           ["bench/content_curve.py", "--manifest", V4_MANIFEST, "--recipe", "v4", "--sizes", "35,70,140,280,478",
-            "--repeats", "2", "--out", "content_curve_corpus.json"],
-           ["bench/label_study.py", "--manifest", V4_MANIFEST],
-           ["bench/content_curve.py"],
-           ["bench/accuracy.py", *FULL_BUDGET, "--photos", "train", "--name", "decide_category", "--only", "LPF",
-            "--only", "LPF with both auxiliary tasks (as in the paper)", "--only", "LPF w/o comparison task",
-            "--only", "LPF w/o both auxiliary tasks"]]
+def steps(quick: bool, studies: bool = False, only: Sequence[str] = ()) -> list[tuple[Benchmark, tuple[str, ...]]]:
+    """The (benchmark, argv) runs of ``make bench`` (``quick``: ``make bench-quick``), in order;
+    those whose inputs are missing are left out with a note on stdout."""
+    from .registry import BENCHMARKS, get
 
-
-def steps(quick: bool, studies: bool = False) -> list[list[str]]:
-    q = ["--quick"] if quick else []
-    out = [["bench/complexity.py", *q], ["bench/speed.py", *q], ["bench/ideas.py", "--quick"],
-           ["bench/synth_speed.py", "--runs", "1" if quick else "3"], ["bench/cli_startup.py"],
-           ["bench/serve_load.py"], ["bench/batch_throughput.py"]]
-    peers = ROOT / ".venv-peers" / "bin" / "python"
-    if peers.exists():
-        out.append(["bench/peers_speed.py", *q])
-    if MANIFEST.exists():
-        out += [["bench/accuracy.py", "--manifest", MANIFEST_ARG, *q],
-                ["bench/convergence.py", "--manifest", MANIFEST_ARG, *q],
-                ["bench/cache_speedup.py", "--manifest", MANIFEST_ARG, "--limit", "100" if quick else "200"],
-                ["bench/synthetic_eval.py", "--manifest", MANIFEST_ARG, "--from-cache", "--model", "lpf-synth-v3",
-                 "--out", "bench/results/synthetic_eval_v3.json"]]
-        if (ROOT / V4_MANIFEST).exists():  # the default model on its own held-out photos
-            out.append(["bench/synthetic_eval.py", "--manifest", V4_MANIFEST, "--from-cache",
-                        "--model", "lpf-synth-v4"])
-        if peers.exists() and not quick:  # the out-of-the-box peer runs in its own environment
-            # resumes: only images without a score are run (all 952 the first time: ~15 min)
-            scores = "bench/results/peer_brisque_scores.csv"
-            out += [[str(peers), "bench/peer_brisque.py", "--manifest", MANIFEST_ARG, "--out", scores],
-                    ["bench/synthetic_eval.py", "--manifest", MANIFEST_ARG, "--scores", scores, "--lower-is-better",
-                     "--out", "bench/results/peer_brisque.json"]]
-        if studies:
-            out += STUDIES
-    else:
-        print(f"note: {MANIFEST} is missing; run tools/train_default_model.py for the accuracy benchmarks")
+    chosen = [get(n) for n in only] if only else [b for b in BENCHMARKS if studies or not b.study]
+    out = []
+    for b in chosen:
+        argv = b.argv(quick)
+        missing = [n for n in b.needs if not (ROOT / n).exists()]
+        if argv is None:
+            continue
+        if missing:
+            print(f"note: skipping {b.name}: {', '.join(missing)} missing (data: python tools/train_default_model.py;"
+                  f" peers: bench/README.md)")
+            continue
+        out.append((b, argv))
     return out
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> None:
+    from . import report
+
+    p = parser("run_all", __doc__)
     p.add_argument("--quick", action="store_true")
     p.add_argument("--studies", action="store_true", help="also the studies behind the default model (~1.5 h)")
-    p.add_argument("--report", action="store_true", help="only regenerate docs/BENCHMARKS.md")
-    args = p.parse_args()
+    p.add_argument("--report", action="store_true", help="only regenerate docs/BENCHMARKS.md and docs/STUDIES.md")
+    p.add_argument("--only", action="append", default=[], metavar="NAME",
+                   help="run only this benchmark (repeatable; a name in bench/registry.py)")
+    args = p.parse_args(argv)
     failed, done, start = [], [], time.perf_counter()
     if not args.report:
-        for cmd in steps(args.quick, args.studies):
+        for b, step in steps(args.quick, args.studies, args.only):
             t0 = time.perf_counter()
-            print(f"\n=== {' '.join(cmd)}", flush=True)
-            argv = cmd if cmd[0].endswith("python") else [sys.executable, *cmd]
-            rc = subprocess.run(argv, cwd=ROOT).returncode
-            print(f"=== {cmd[0]}: {'ok' if rc == 0 else f'FAILED ({rc})'} in {time.perf_counter() - t0:.0f}s")
+            print(f"\n=== {b.command(step)}", flush=True)
+            python = str(ROOT / b.python) if b.python else sys.executable
+            rc = subprocess.run([python, "-m", f"bench.{b.module}", *step], cwd=ROOT).returncode
+            print(f"=== {b.name}: {'ok' if rc == 0 else f'FAILED ({rc})'} in {time.perf_counter() - t0:.0f}s")
             if rc:
-                failed.append(cmd[0])
-            command = " ".join(Path(c).name if c.endswith("python") else c.replace(str(ROOT) + "/", "") for c in cmd)
-            done.append({"command": command, "seconds": time.perf_counter() - t0, "ok": rc == 0})
-        # how long the whole run took, for docs/BENCHMARKS.md (the issue asks for "well under an hour")
-        mode = "quick" if args.quick else "full"
-        write_json("run_all_quick.json" if args.quick else "run_all.json",
-                   {"date": time.strftime("%Y-%m-%d %H:%M"), "mode": mode, "steps": done,
-                    "seconds": time.perf_counter() - start})
-    subprocess.run([sys.executable, "bench/report.py"], cwd=ROOT, check=True)
+                failed.append(b.name)
+            done.append({"command": b.command(step), "seconds": time.perf_counter() - t0, "ok": rc == 0})
+        if not args.only:  # how long the whole run took, for docs/BENCHMARKS.md
+            timing = {"date": time.strftime("%Y-%m-%d %H:%M"), "mode": "quick" if args.quick else "full",
+                      "steps": done, "seconds": time.perf_counter() - start}
+            write_json("run_all_quick.json" if args.quick else "run_all.json", {**timing, **summary(timing)})
+    report.main([])
     if failed:
         sys.exit(f"failed: {', '.join(failed)}")
+
+
+def summary(d: dict) -> dict:
+    """How many steps of a run succeeded (stored with the run's timings)."""
+    return {"steps_ok": sum(s["ok"] for s in d["steps"])}
+
+
+def render(d: dict) -> str:
+    rows = "\n".join(f"| `{s['command']}` | {s['seconds']:.0f} | {'ok' if s['ok'] else 'FAILED'} |" for s in d["steps"])
+    quick = load("run_all_quick")
+    quick = {**summary(quick), **quick} if quick else None
+    quick_line = (f"\n`make bench-quick` ({quick['date']}): {quick['seconds'] / 60:.0f} min as one run, "
+                  f"{quick['steps_ok']} of {len(quick['steps'])} steps ok.\n" if quick else "")
+    return f"""*{d['date']} · {d.get('mode', '')}*
+
+| step | seconds | result |
+| --- | --- | --- |
+{rows}
+
+Total: {d['seconds'] / 60:.0f} min, with the synthetic set and its cached token grids already built
+(`python tools/train_default_model.py`). `bench/peer_brisque.py` resumes from
+`bench/results/peer_brisque_scores.csv` (committed): only images without a score run, all 952 the first
+time (~15 min more).
+{quick_line}"""
+
+
+BENCHMARK = Benchmark("run_all", "run_all", "How long `make bench` took", render, ("run_all.json", "run_all_quick.json"),
+                      full=None, quick=None)
 
 
 if __name__ == "__main__":

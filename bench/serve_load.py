@@ -5,13 +5,12 @@ server's resident memory, sends ``--requests`` POST /v1/score requests from ``--
 keep-alive clients in three rounds, records the server's memory after each, and stops it with SIGTERM. Every request
 has a timeout and the whole run a deadline. Results -> bench/results/serve_load.json.
 
-    .venv/bin/python bench/serve_load.py                       # 300 requests, 8 concurrent, 256x192 JPEGs
-    .venv/bin/python bench/serve_load.py --quick               # 60 requests, 4 concurrent
+    .venv/bin/python -m bench.serve_load                       # 300 requests, 8 concurrent, 256x192 JPEGs
+    .venv/bin/python -m bench.serve_load --quick               # 60 requests, 4 concurrent
 """
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import os
 import signal
@@ -25,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from _common import CpuMeter, header, log, make_image, parse_size, write_json
+from ._common import Benchmark, CpuMeter, header, info_line, log, make_image, parse_size, parser, write_json
 
 
 def rss_mb(pid: int) -> float:
@@ -54,8 +53,8 @@ def start_server(model: str | None, threads: int) -> tuple[subprocess.Popen, str
     return proc, line[0].strip()
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> None:
+    ap = parser("serve_load", __doc__)
     ap.add_argument("--requests", type=int, default=300)
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--size", default="256x192", help="image width x height")
@@ -64,10 +63,10 @@ def main() -> None:
     ap.add_argument("--deadline", type=float, default=1800, help="seconds for the whole run")
     ap.add_argument("--quick", action="store_true", help="60 requests, 4 concurrent")
     ap.add_argument("--out", default="serve_load.json", help="result file under bench/results (or an absolute path)")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if args.quick:
         args.requests, args.concurrency = 60, 4
-    result = header("bench/serve_load.py", args)
+    result = header("bench.serve_load", args)
     result["loadavg_before"] = os.getloadavg()
     width, height = parse_size(args.size)
     with tempfile.TemporaryDirectory() as folder:
@@ -138,6 +137,19 @@ def main() -> None:
     if errors:
         sys.exit(1)
 
+
+def render(d: dict) -> str:
+    lat, rss = d["latency_ms"], d["server_rss_mb"]
+    return f"""{info_line(d)}
+
+`lpfiqa serve` on 127.0.0.1, {d['requests']} requests of a {d['image']}, {d['concurrency']} at once:
+**{d['errors']} errors**, {d['throughput_rps']} requests/s, latency p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms,
+max {lat['max']:.0f} ms; server memory {rss['before']} -> {rss['after']} MiB (after each third:
+{', '.join(str(v) for v in rss['after_each_third'])}). {d.get('note', '')}
+"""
+
+
+BENCHMARK = Benchmark("serve_load", "serve_load", "The HTTP service under load", render, ("serve_load.json",))
 
 if __name__ == "__main__":
     main()

@@ -17,50 +17,41 @@ scored through the tiled path in a fresh subprocess: its peak RSS and time.
 
 Usage::
 
-    .venv/bin/python bench/speed.py --quick     # ~2 min on a quiet 2-core machine
-    .venv/bin/python bench/speed.py             # full: more runs, 4000x3000 huge image
+    .venv/bin/python -m bench.speed --quick     # ~2 min on a quiet 2-core machine
+    .venv/bin/python -m bench.speed             # full: more runs, 4000x3000 huge image
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import torch
-from _common import (
+
+from ._common import (
+    Benchmark,
     CpuMeter,
     add_timing_args,
     apply_timing_args,
     bare_vgg16,
     header,
+    info_line,
     interleaved,
     log,
     make_image,
     parse_size,
+    parser,
     proc_status_mb,
     reset_peak_rss,
+    run_child,
     set_threads,
+    untrained_quality_model,
     vgg16_conv_flops,
     write_json,
 )
 
 TARGET = 1.10
-
-
-def build_quality_model(fast_conv: bool = True):
-    """The public scorer with untrained default heads (speed does not depend on their weights)."""
-    from lpfiqa.inference import QualityModel
-    from lpfiqa.models import LPFConfig, LPFHeads
-
-    torch.manual_seed(0)
-    qm = QualityModel(LPFHeads(LPFConfig()).eval())
-    qm.encoder.encoder.fast_conv = fast_conv
-    return qm
 
 
 def matmul_peak(n: int, runs: int) -> dict:
@@ -78,7 +69,7 @@ def child(spec: dict) -> dict:
         x = torch.rand(1, 3, spec["height"], spec["width"])
         fn = lambda: net(x)  # noqa: E731
     else:
-        qm = build_quality_model(fast_conv=spec["what"] != "lpf_e2e_default_conv")
+        qm = untrained_quality_model(fast_conv=spec["what"] != "lpf_e2e_default_conv")
 
         def fn() -> None:
             rec = qm.score_files([spec["path"]])[0]
@@ -95,12 +86,9 @@ def child(spec: dict) -> dict:
 
 def in_subprocess(spec: dict, timeout: float) -> dict:
     """``child(spec)`` in a fresh interpreter, with the CPU other processes used meanwhile."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(spec)]
     with CpuMeter() as meter:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if p.returncode != 0:
-        return {"error": (p.stderr.strip().splitlines() or ["?"])[-1], **meter.record()}
-    return {**json.loads(p.stdout.strip().splitlines()[-1]), **meter.record()}
+        out = run_child("speed", spec, timeout)
+    return {**out, **meter.record()}
 
 
 def time_size(width: int, height: int, path: Path, qm, qm_default, bare, warmup: int, runs: int) -> dict:
@@ -138,8 +126,8 @@ def derive(r: dict, width: int, height: int, peak: float) -> dict:
     }
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None) -> None:
+    ap = parser("speed", __doc__)
     ap.add_argument("--quick", action="store_true", help="fewer runs and a 3000x2000 huge image (~2 min)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--sizes", default="512x384,1024x768", help="comma-separated WIDTHxHEIGHT")
@@ -149,20 +137,20 @@ def main() -> None:
                                    "3000x2000); 'none' skips it")
     ap.add_argument("--no-memory", action="store_true", help="skip the fresh-subprocess peak-RSS runs")
     add_timing_args(ap, "speed.json")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if apply_timing_args(args, child):
         return
     warmup = args.warmup if args.warmup is not None else (1 if args.quick else 2)
     runs = args.runs or (3 if args.quick else 7)
     huge = args.huge or ("3000x2000" if args.quick else "4000x3000")
     set_threads(args.threads)
-    result = {**header("bench/speed.py", args), "target_ratio": TARGET, "warmup": warmup, "runs": runs}
+    result = {**header("bench.speed", args), "target_ratio": TARGET, "warmup": warmup, "runs": runs}
 
     log("matmul peak (4096 x 4096 fp32)")
     peak = matmul_peak(4096, max(3, runs // 2))
     result["matmul_peak"] = peak
     log(f"  {peak['gflops_per_s']:.1f} GFLOP/s (other processes {peak['other_procs_cores']} cores)")
-    qm, qm_default, bare = build_quality_model(True), build_quality_model(False), bare_vgg16()
+    qm, qm_default, bare = untrained_quality_model(True), untrained_quality_model(False), bare_vgg16()
     result["sizes"] = {}
     with tempfile.TemporaryDirectory(prefix="lpfiqa-bench-") as tmp:
         for size in args.sizes.split(","):
@@ -209,6 +197,33 @@ def main() -> None:
     print(f"matmul peak {peak['gflops_per_s']:.1f} GFLOP/s; target ratio <= {TARGET}; "
           f"{'CONTENDED: re-run on a quiet machine' if result['contended'] else 'machine quiet'}")
     print(f"wrote {path}")
+
+
+def render(d: dict) -> str:
+    rows = []
+    for size, e in d.get("sizes", {}).items():
+        t = e["timings"]
+        mem = e.get("memory", {}).get("lpf_e2e", {})
+        rows.append(f"| {size} | {t['lpf_e2e']['median_s']:.3f} | {t['vgg16_bare']['median_s']:.3f} | "
+                    f"{e['ratio_lpf_e2e_over_vgg16']:.3f} | {e['images_per_s']['lpf_e2e']:.2f} | "
+                    f"{e['encoder_effective_gflops_per_s']:.1f} | {mem.get('peak_rss_mb', float('nan')):.0f} | "
+                    f"{t['lpf_e2e']['other_procs_cores']} |")
+    huge = d.get("huge")
+    tail = (f"\nHuge image {huge['size']} (tiled, tile {huge['tile']}): {huge['time_s']:.1f} s, peak RSS "
+            f"{huge['peak_rss_mb']:.0f} MB ({huge['peak_above_loaded_mb']:.0f} MB above the loaded process; "
+            f"other processes used {huge['other_procs_cores']} cores).\n") if huge and "time_s" in huge else ""
+    return f"""{info_line(d)}
+
+Matmul peak measured in the same run: {d['matmul_peak']['gflops_per_s']:.1f} GFLOP/s (fp32, 4096^2). Target: LPF end to
+end (JPEG decode + preprocessing + encoder + heads) / bare VGG16 convs on the same tensor <= {d['target_ratio']}.
+
+| size | LPF e2e (s) | bare VGG16 (s) | ratio | LPF img/s | encoder GFLOP/s | LPF peak RSS (MB) | other procs (cores) |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+{chr(10).join(rows)}
+{tail}"""
+
+
+BENCHMARK = Benchmark("speed", "speed", "Speed and memory", render, ("speed.json",), full=(), quick=("--quick",))
 
 
 if __name__ == "__main__":

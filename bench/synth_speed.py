@@ -4,25 +4,25 @@ Why: building a weakly-labelled set distorts thousands of images; a slow type do
 synthesis time. Target: < 0.3 s per distortion on one core (level 5 is the slowest level for
 most types). Usage::
 
-    .venv/bin/python bench/synth_speed.py [--runs 3]     # -> bench/results/synth_speed.json
+    .venv/bin/python -m bench.synth_speed [--runs 3]     # -> bench/results/synth_speed.json
 """
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
-from _common import header, log, set_threads, write_json
+
+from ._common import Benchmark, header, info_line, log, parser, set_threads, write_json
 
 TARGET_S = 0.3
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> None:
+    p = parser("synth_speed", __doc__)
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--out", default="synth_speed.json")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     set_threads(1)
     from lpfiqa.synth import distort, list_distortions
     from lpfiqa.synth.distortions.compression import jpeg2000_available
@@ -46,9 +46,26 @@ def main() -> None:
     slow = {k: v["median_s"] for k, v in rows.items() if v["median_s"] > TARGET_S}
     total = sum(v["median_s"] for v in rows.values())
     print(f"{len(rows)} types, {total:.2f} s for one image of each at level 5; over {TARGET_S} s: {slow or 'none'}")
-    write_json(args.out, {**header("bench/synth_speed.py", args), "target_s": TARGET_S, "per_type": rows,
+    write_json(args.out, {**header("bench.synth_speed", args), "target_s": TARGET_S, "per_type": rows,
                           "total_s": total, "over_target": slow})
 
+
+def render(d: dict) -> str:
+    rows = "\n".join(f"| {k} | {v['median_s']:.3f} |" for k, v in d["per_type"].items())
+    over = ", ".join(d["over_target"]) or "none"
+    return f"""{info_line(d)}
+
+One 512x384 image per type at level 5, one thread, median of runs. Target < {d['target_s']} s per type;
+over it: {over}. All types: {d['total_s']:.2f} s.
+
+| type | s |
+| --- | --- |
+{rows}
+"""
+
+
+BENCHMARK = Benchmark("synth_speed", "synth_speed", "Synthetic distortions: seconds per image", render,
+                      ("synth_speed.json",), full=("--runs", "3"), quick=("--runs", "1"))
 
 if __name__ == "__main__":
     main()

@@ -1,19 +1,16 @@
-"""The benchmark harness: the image subset the tables train on, the step list, the report."""
+"""The benchmark harness: the image subset the tables train on, the one list, the report."""
 
 from __future__ import annotations
 
 import csv
-import sys
+import importlib
 from pathlib import Path
 
 import pytest
+from bench import _common, report, run_all
+from bench.registry import BENCHMARKS
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
-sys.path.insert(0, str(BENCH))
-
-import _common  # noqa: E402
-import report  # noqa: E402
-import run_all  # noqa: E402
 
 
 def _manifest(path: Path, rows: list[dict]) -> Path:
@@ -66,18 +63,41 @@ def test_subset_filters_views_and_split_and_returns_the_manifest_when_nothing_is
     assert out and all(r["view"] == "0" and r["split"] == "train" for r in out)
 
 
-def test_every_step_of_make_bench_names_a_script_that_exists() -> None:
+def test_every_benchmark_is_a_module_with_a_main_and_one_results_file_of_its_own() -> None:
+    names = [b.name for b in BENCHMARKS]
+    assert len(set(names)) == len(names), names
+    for b in BENCHMARKS:
+        module = importlib.import_module(f"bench.{b.module}")
+        assert callable(module.main), b.module
+        assert b.render is None or b.results[0] == f"{b.name}.json", b  # the file its section renders
+    written = [f for b in BENCHMARKS for f in b.results]
+    assert len(set(written)) == len(written), written
+
+
+def test_make_bench_runs_what_the_list_says_and_skips_what_lacks_its_inputs(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(run_all, "ROOT", tmp_path)  # no data, no peers venv
+    bare = [b.name for b, _ in run_all.steps(quick=True)]
+    assert bare == [b.name for b in BENCHMARKS if not b.study and not b.needs and b.quick is not None]
+    for b in BENCHMARKS:
+        for need in b.needs:
+            (tmp_path / need).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / need).touch()
     for quick in (False, True):
-        for cmd in run_all.steps(quick, studies=True):
-            script = next(c for c in cmd if c.endswith(".py"))
-            assert (BENCH.parent / script).is_file(), script
+        got = run_all.steps(quick, studies=True)
+        want = [b for b in BENCHMARKS if b.argv(quick) is not None]
+        assert [b for b, _ in got] == want
+        assert all(argv == b.argv(quick) for b, argv in got)
+    assert [b.name for b, _ in run_all.steps(False, only=["speed"])] == ["speed"]
+    with pytest.raises(KeyError, match="no benchmark 'nope'"):
+        run_all.steps(False, only=["nope"])
 
 
 @pytest.mark.skipif(not (BENCH / "results" / "accuracy.json").exists(), reason="no committed results")
 def test_report_renders_the_committed_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(report, "DOC", tmp_path / "BENCHMARKS.md")
     monkeypatch.setattr(report, "STUDIES_DOC", tmp_path / "STUDIES.md")
-    report.main()
+    report.main([])
     doc = (tmp_path / "BENCHMARKS.md").read_text()
     assert "## Accuracy" in doc and "| LPF |" in doc
     assert "STUDIES.md" in doc and (tmp_path / "STUDIES.md").read_text().startswith("# Studies")
@@ -87,7 +107,7 @@ def test_external_scores_match_by_path_and_only_unambiguous_names(tmp_path: Path
     import types
 
     import numpy as np
-    import synthetic_eval
+    from bench import synthetic_eval
 
     # two photos whose distorted versions share a file name in different folders
     rows = [types.SimpleNamespace(path=tmp_path / d / "jpeg__3.png") for d in ("a", "b")]
@@ -103,3 +123,16 @@ def test_external_scores_match_by_path_and_only_unambiguous_names(tmp_path: Path
     missing = synthetic_eval._read_scores(by_name, tmp_path / "m.csv", manifest, [0, 1], scores, 1.0)
     assert len(missing) == 2 and np.isnan(scores).all()  # ambiguous: never guessed
     assert synthetic_eval._read_scores(by_name, tmp_path / "m.csv", manifest, [0], scores, 1.0) == []
+
+
+@pytest.mark.skipif(not (BENCH / "results" / "decide_category" / "results.json").exists(),
+                    reason="no committed results")
+def test_figures_stored_with_the_results_render_as_those_computed_from_older_files() -> None:
+    from bench import accuracy
+
+    for name, render in (("accuracy", accuracy.render_table), ("decide_category", accuracy.render_decision)):
+        old = _common.load(name)
+        stored = {**old, **accuracy.derive(old), **accuracy.task_comparison(_common.load(f"{name}/results"))}
+        assert render(stored) == render(old)
+    old = _common.load("run_all")
+    assert run_all.render({**old, **run_all.summary(old)}) == run_all.render(old)

@@ -247,7 +247,7 @@ def test_models_list_and_module_entry_point() -> None:
 
 @pytest.mark.parametrize("argv", [["--help"], ["score", "--help"], ["train", "--help"], ["data", "list"], ["models"]])
 def test_cli_answers_without_importing_torch(argv) -> None:
-    """Start-up cost guard (the timing itself is bench/cli_startup.py): these commands need no torch."""
+    """Start-up cost guard (the timing itself is python -m bench.cli_startup): these commands need no torch."""
     import subprocess
     import sys
 

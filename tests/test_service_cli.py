@@ -81,13 +81,14 @@ def test_help_bad_port_and_port_in_use(model_dir: Path) -> None:
 
 
 def test_bounded_load_test_has_no_errors(model_dir: Path, tmp_path: Path) -> None:
-    """bench/serve_load.py --quick in CI: 60 requests, 4 at once, against a real server; 0 errors, no leak."""
+    """python -m bench.serve_load --quick in CI: 60 requests, 4 at once, against a real server; 0 errors, no leak."""
     import json
 
-    bench = Path(__file__).resolve().parents[1] / "bench" / "serve_load.py"
+    root = Path(__file__).resolve().parents[1]
     out = tmp_path / "load.json"
-    res = subprocess.run([sys.executable, str(bench), "--quick", "--model", str(model_dir), "--size", "96x64",
-                          "--out", str(out), "--deadline", "300"], capture_output=True, text=True, timeout=400)
+    res = subprocess.run([sys.executable, "-m", "bench.serve_load", "--quick", "--model", str(model_dir), "--size",
+                          "96x64", "--out", str(out), "--deadline", "300"], cwd=root, capture_output=True, text=True,
+                         timeout=400)
     assert res.returncode == 0, res.stderr[-2000:]
     data = json.loads(out.read_text())
     assert data["requests"] == 60 and data["concurrency"] == 4 and data["errors"] == 0
