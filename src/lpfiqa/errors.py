@@ -13,6 +13,7 @@ __all__ = [
     "ImageTooLargeError",
     "LpfiqaError",
     "ManifestError",
+    "ShardError",
     "UnknownModelError",
     "UnsupportedImageError",
     "WeightsError",
@@ -41,6 +42,10 @@ class ManifestError(LpfiqaError, ValueError):
 
 class DatasetError(LpfiqaError, ValueError):
     """An official dataset release is missing a file or has an unexpected layout."""
+
+
+class ShardError(LpfiqaError, ValueError):
+    """A ``--shard`` is invalid, or the parts of a sharded run are missing, unfinished or do not fit together."""
 
 
 class ConfigError(LpfiqaError, ValueError):

@@ -21,6 +21,7 @@ def cli() -> None:
 
     \b
     Score photos with the bundled model:   lpfiqa score photos/ -r --sort
+    Split a big run, then merge the parts: lpfiqa score DIR -o OUT.csv --shard K/N; lpfiqa merge -o OUT.csv
     Make a synthetic training set:         lpfiqa synth --pristine DIR --out DIR
     Train on a manifest CSV:               lpfiqa train manifest.csv --out runs/x
     Prepare an official IQA dataset:       lpfiqa data prepare koniq10k ROOT -o koniq.csv
@@ -29,9 +30,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from . import data, evaluate, export, models, score, serve, synth, train
+    from . import data, evaluate, export, merge, models, score, serve, synth, train
 
-    for module in (score, train, synth, data, evaluate, models, serve, export):
+    for module in (score, merge, train, synth, data, evaluate, models, serve, export):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -1,4 +1,5 @@
-"""``lpfiqa score``: score files, folders and globs; table, CSV or JSONL out; resumable; decoding in workers."""
+"""``lpfiqa score``: score files, folders and globs; table, CSV or JSONL out; resumable; decoding in workers;
+one shard of the files (``--shard K/N``, torchrun's ranks) into its part file."""
 
 from __future__ import annotations
 
@@ -11,13 +12,22 @@ from typing import TYPE_CHECKING
 import click
 from tqdm.auto import tqdm
 
+from ..errors import ShardError
 from ..registry import DEFAULT_MODEL
+from ..shard import Shard, parse_shard, threads_per_process, torchrun_merge, torchrun_shard
 from ._common import expand_inputs
 from ._output import StreamingWriter, family_cells, row
 from ._summary import histogram
 
 if TYPE_CHECKING:
     from ..inference import QualityModel, ScoreRecord
+
+
+def _shard_option(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Shard | None:
+    try:
+        return parse_shard(value) if value is not None else None
+    except ShardError as exc:
+        raise click.BadParameter(str(exc)) from exc
 
 
 @click.command("score")
@@ -43,21 +53,36 @@ if TYPE_CHECKING:
               help="Which map --save-maps paints: where the model looks (weight) or what it penalises (score).")
 @click.option("--engine", type=click.Choice(["torch", "onnx"]), default="torch", show_default=True,
               help="Run the model in PyTorch, or in ONNX Runtime (--model FILE.onnx, or exported once and cached).")
-@click.option("--threads", type=click.IntRange(0), default=0, help="Torch (or ONNX Runtime) threads (0: default).")
+@click.option("--threads", type=click.IntRange(0), default=0,
+              help="Torch (or ONNX Runtime) threads (0: default; under torchrun the CPUs / local processes).")
+@click.option("--shard", metavar="K/N|auto", default=None, callback=_shard_option,
+              help="Score shard K of N (0-based) of the files into OUT.part-K-of-N.csv (file i goes to shard "
+                   "i mod N); auto: a Slurm array task's. Then: lpfiqa merge -o OUT.")
 def score_cmd(inputs: tuple[str, ...], model: str, recursive: bool, output: Path | None, as_json: bool,
               sort: bool, explain: bool, max_pixels: int | None, workers: int, resume: bool, save_maps: Path | None,
-              map_kind: str, engine: str, threads: int) -> None:
+              map_kind: str, engine: str, threads: int, shard: Shard | None) -> None:
     """Score images (files, folders, globs) with an LPF model.
 
     Rows are written to OUT.partial as they come (renamed to OUT at the end); after a crash or
     kill, --resume scores only what is missing. Unreadable images get their own row and a
     stderr line; the rest are still scored. A summary with a histogram of the scores ends the run.
-    Exit status: 0 all scored, 1 some failed (or a bad model/option).
+    Under torchrun (torchrun --nproc_per_node N -m lpfiqa score ... -o OUT) each rank scores its
+    shard into its part, and rank 0 merges them into OUT once all are written (no table is printed).
+    Exit status: 0 all scored, 1 some failed (or a bad model/option); under torchrun 0 once merged,
+    failures being rows with an error (torchrun takes a rank's 1 for a crash and stops the others).
     """
     import torch
 
-    if threads:
-        torch.set_num_threads(threads)
+    ranked = torchrun_shard()
+    if shard and ranked:
+        raise click.BadParameter(f"torchrun already splits the files (this is rank {ranked}); drop --shard",
+                                 param_hint="--shard")
+    shard = shard or ranked
+    if shard and output is None:
+        raise click.BadParameter(f"shard {shard} writes OUT.part-{shard.index}-of-{shard.count}.csv; add -o OUT.csv",
+                                 param_hint="--output")
+    if threads or ranked:
+        torch.set_num_threads(threads or threads_per_process())
     if output is not None and output.suffix.lower() not in (".csv", ".jsonl", ".json"):
         raise click.BadParameter(f"{output}: use a .csv or .jsonl file name", param_hint="--output")
     if resume and output is None:
@@ -73,13 +98,15 @@ def score_cmd(inputs: tuple[str, ...], model: str, recursive: bool, output: Path
     if explain and not families:
         raise click.ClickException(f"--explain: model {qm.name or model} has no diagnosis head (it was trained "
                                    "without one); use a model trained with use_diagnosis=True, or drop --explain")
-    writer = StreamingWriter(output, families, resume=resume) if output else None
+    maps = map_paths(sources, save_maps, map_kind) if save_maps else None  # named from all files, as in one run
+    part = shard.part(output) if shard and output else output
+    sources = shard.select(sources) if shard else sources
+    writer = StreamingWriter(part, families, resume=resume) if part else None
     if writer and writer.replaced:
         click.echo(f"note: replaced {writer.tmp} left by an interrupted run (--resume would have continued it)",
                    err=True)
     skipped = [s for s in sources if writer and s in writer.done]
     todo = [s for s in sources if not (writer and s in writer.done)]
-    maps = map_paths(sources, save_maps, map_kind) if save_maps else None
     bar = tqdm(total=len(todo), desc="scoring", unit="img", file=sys.stderr,
                disable=None if len(todo) > 1 else True)
 
@@ -100,8 +127,16 @@ def score_cmd(inputs: tuple[str, ...], model: str, recursive: bool, output: Path
         if writer:
             writer.close(finished)
     seconds = time.perf_counter() - t0
-    _print(records, as_json, sort, qm.cfg.higher_is_better, families)
-    failed = _summary(qm, records, seconds, workers, skipped, writer, output, save_maps)
+    if not ranked:  # torchrun's ranks would print their tables into each other
+        _print(records, as_json, sort, qm.cfg.higher_is_better, families)
+    failed = _summary(qm, records, seconds, workers, skipped, writer, part, save_maps)
+    if ranked:
+        merged = torchrun_merge(ranked, output)
+        if merged:
+            click.echo(str(merged), err=True)
+        return
+    if shard:
+        click.echo(f"shard {shard} done; once all {shard.count} are: lpfiqa merge -o {output}", err=True)
     if failed:
         sys.exit(1)
 
