@@ -59,20 +59,31 @@ def training_only(manifest: Path, out: Path) -> Path:
 
 def run_recipe(name: str, manifest: Path, work: Path, epochs: int, seed: int) -> dict:
     """Train one recipe on the training photos; its figures on the validation fold of photos."""
-    import torch
-
-    from lpfiqa.datasets.manifest import read_manifest
-    from lpfiqa.features import FeatureCache, TokenEncoder
     from lpfiqa.models import LPFConfig
-    from lpfiqa.models.io import load_heads
-    from lpfiqa.synth.evaluate import level_ordering_report
-    from lpfiqa.training import TrainConfig, predict_unit, train_run
+    from lpfiqa.training import TrainConfig
 
-    torch.set_num_threads(1)
     mover, tover = RECIPES[name]
     mcfg = LPFConfig(stages=("conv3_3", "conv4_3"), token_transform="log1p", use_category=False, **mover)
     tcfg = TrainConfig(epochs=epochs, batch_size=32, seed=seed, val_fraction=0.15, test_fraction=0.2, **tover)
     run = work / name.replace(" ", "_").replace("+", "plus").replace("(", "").replace(")", "")
+    return train_and_score(mcfg, tcfg, manifest, run)
+
+
+def train_and_score(mcfg, tcfg, manifest: Path, run: Path) -> dict:  # noqa: ANN001 (lpfiqa imported lazily)
+    """Train ``mcfg``/``tcfg`` on ``manifest`` (one thread) and score the run's own test fold of photos.
+
+    The figures the issue sets floors for, on the validation fold carved by the run (its ``test``
+    split here is a fold of training photos); also used by ``bench.lite_stages``.
+    """
+    import torch
+
+    from lpfiqa.datasets.manifest import read_manifest
+    from lpfiqa.features import FeatureCache, TokenEncoder
+    from lpfiqa.models.io import load_heads
+    from lpfiqa.synth.evaluate import level_ordering_report
+    from lpfiqa.training import predict_unit, train_run
+
+    torch.set_num_threads(1)
     t0 = time.perf_counter()
     report = train_run(manifest, run, mcfg, tcfg, resume=(run / "checkpoint.safetensors").exists(),
                        show_progress=False)
@@ -82,7 +93,7 @@ def run_recipe(name: str, manifest: Path, work: Path, epochs: int, seed: int) ->
     for r in m.rows:  # the run's own split: "test" here is the validation fold of training photos
         r.split = split_of.get(str(r.path), "")
     heads = load_heads(run)
-    cache = FeatureCache(TokenEncoder(heads.cfg.stages, heads.cfg.cell))
+    cache = FeatureCache(TokenEncoder.from_config(heads.cfg))
     idx = [i for i, r in enumerate(m.rows) if r.split == "test"]
     scores = np.full(len(m.rows), np.nan)
     scores[idx] = heads.cfg.from_unit(predict_unit(heads, [cache.get(m.rows[i].path) for i in idx]))
@@ -90,7 +101,8 @@ def run_recipe(name: str, manifest: Path, work: Path, epochs: int, seed: int) ->
     out = {k: figures.get(k) for k in FIGURES}
     out["level_srcc_per_type"] = figures["level_srcc_per_type"]
     out["diagnosis"] = report.diagnosis.get("test") if getattr(report, "diagnosis", None) else None
-    out.update({"photos": figures["photos"], "best_epoch": report.best_epoch, "seconds": round(seconds, 1)})
+    out.update({"photos": figures["photos"], "best_epoch": report.best_epoch, "seconds": round(seconds, 1),
+                "token_dim": heads.cfg.token_dim})
     return out
 
 

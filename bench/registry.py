@@ -20,6 +20,7 @@ from . import (
     convergence,
     ideas,
     label_study,
+    lite_stages,
     ort_check,
     peer_brisque,
     peers_speed,
@@ -54,6 +55,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     # docs/STUDIES.md: the studies behind the default model (`python -m bench.run_all --studies`)
     accuracy.ACCURACY_FULL,
     recipe_study.BENCHMARK,
+    lite_stages.BENCHMARK,
     content_curve.CORPUS,
     label_study.BENCHMARK,
     content_curve.BENCHMARK,

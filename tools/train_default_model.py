@@ -68,7 +68,8 @@ def main() -> None:
     p.add_argument("--levels-per-type", type=int, default=3)
     p.add_argument("--chains", type=int, default=10)
     p.add_argument("--views", type=int, default=2, help="scenes per training photo (whole photo + zoomed crops)")
-    p.add_argument("--stages", default="conv3_3,conv4_3", help="VGG16 stages pooled into tokens")
+    p.add_argument("--encoder", default="vgg16", help="registered encoder: vgg16 (LPF) or mobilenet_v2 (LPF-Lite)")
+    p.add_argument("--stages", default="", help="encoder stages pooled into tokens (default: the encoder's)")
     p.add_argument("--token-transform", default="log1p", choices=["none", "log1p"])
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--category", action=argparse.BooleanOptionalAction, default=LPFConfig.use_category,
@@ -115,7 +116,8 @@ def main() -> None:
     print(f"synthesis: {synth.images} images ({synth.photos}) in {t_synth:.0f}s", flush=True)
 
     manifest_path = args.work / "synth" / "manifest.csv"
-    mcfg = LPFConfig(stages=tuple(args.stages.split(",")), token_transform=args.token_transform,
+    mcfg = LPFConfig(encoder=args.encoder, stages=tuple(s for s in args.stages.split(",") if s),
+                     token_transform=args.token_transform,
                      use_category=args.category, use_diagnosis=args.diagnosis,
                      diagnosis_detach=not args.diagnosis_parallel,
                      score_name="weak label (0-100, full-reference consensus)", extra={"name": args.name})

@@ -13,7 +13,7 @@ from .errors import UnknownModelError, WeightsError
 if TYPE_CHECKING:  # imported inside create_model: listing models must not import torch
     from .inference import QualityModel
 
-__all__ = ["DEFAULT_MODEL", "ModelInfo", "create_model", "list_models", "register_model"]
+__all__ = ["DEFAULT_MODEL", "ModelInfo", "create_model", "list_models", "model_info", "register_model"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,23 @@ def list_models(pattern: str = "") -> list[str]:
     return sorted(n for n in _REGISTRY if pattern in n)
 
 
+def model_info(name: str) -> ModelInfo:
+    """The registry entry of a bundled model: its name, weights folder and one-line description.
+
+    Example:
+        >>> model_info("lpf-synth-v1").folder
+        'lpf-synth-v1'
+    """
+    if name not in _REGISTRY:
+        raise UnknownModelError(f"`{name}` is not a registered model; {_did_you_mean(name)}choose from {list_models()}")
+    return _REGISTRY[name]
+
+
+def _did_you_mean(name: str) -> str:
+    close = difflib.get_close_matches(name, list(_REGISTRY), n=3)
+    return f"did you mean {', '.join(close)}? " if close else ""
+
+
 def create_model(name_or_path: str | Path | None = None, max_pixels: int | None = None) -> QualityModel:
     """Build a ready-to-score model.
 
@@ -100,7 +117,5 @@ def create_model(name_or_path: str | Path | None = None, max_pixels: int | None 
     path = Path(key).expanduser()
     if path.exists():
         return QualityModel(load_heads(path), name=str(path), **kwargs)
-    close = difflib.get_close_matches(key, list(_REGISTRY), n=3)
-    hint = f"did you mean {', '.join(close)}? " if close else ""
-    raise UnknownModelError(f"`{key}` is neither a registered model nor an existing path; {hint}"
+    raise UnknownModelError(f"`{key}` is neither a registered model nor an existing path; {_did_you_mean(key)}"
                             f"choose from {list_models()} or pass a run folder / .safetensors file")

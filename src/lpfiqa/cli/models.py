@@ -6,14 +6,14 @@ import json
 
 import click
 
-from ..registry import _REGISTRY, DEFAULT_MODEL, list_models
+from ..registry import DEFAULT_MODEL, list_models, model_info
 
 
 @click.command("models")
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
 def models_cmd(as_json: bool) -> None:
     """List the bundled models."""
-    rows = [{"name": n, "default": n == DEFAULT_MODEL, "description": _REGISTRY[n].description}
+    rows = [{"name": n, "default": n == DEFAULT_MODEL, "description": model_info(n).description}
             for n in list_models()]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
