@@ -82,11 +82,13 @@ def _imagenet_view(name: str) -> torch.Tensor:
     return x[..., t:t + 224, left:left + 224]
 
 
-def test_mobilenet_v2_weights_name_the_class_of_known_photos() -> None:
+@pytest.mark.parametrize("name", ["mobilenet_v2", "efficientnet_lite0"])
+def test_lite_encoder_weights_name_the_class_of_known_photos(name: str) -> None:
     """The bundled weights are ImageNet's: the classifier's top-5 holds the photo's class (no download)."""
+    from lpfiqa.backbones.efficientnet_lite import load_efficientnet_lite0
     from lpfiqa.backbones.mobilenet_v2 import load_mobilenet_v2
 
-    net = load_mobilenet_v2(classifier=True)
+    net = {"mobilenet_v2": load_mobilenet_v2, "efficientnet_lite0": load_efficientnet_lite0}[name](classifier=True)
     known = {  # ImageNet-1k class indices
         "skimage_chelsea.png": {281, 282, 283, 284, 285},  # tabby, tiger, Persian, Siamese, Egyptian cat
         "skimage_coffee.png": {504, 967, 968},  # coffee mug, espresso, cup

@@ -16,7 +16,7 @@ Example:
     >>> encoder_spec("vgg17")
     Traceback (most recent call last):
     ...
-    lpfiqa.errors.ConfigError: unknown encoder `vgg17`; choose from ['mobilenet_v2', 'vgg16']
+    lpfiqa.errors.ConfigError: unknown encoder `vgg17`; choose from ['efficientnet_lite0', 'mobilenet_v2', 'vgg16']
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
-from .stages import MOBILENET_V2_STAGES, VGG16_STAGES
+from .stages import EFFICIENTNET_LITE0_STAGES, MOBILENET_V2_STAGES, VGG16_STAGES
 
 if TYPE_CHECKING:
     from .encoder import FrozenEncoder
@@ -136,3 +136,7 @@ register_encoder(EncoderSpec(
     name="mobilenet_v2", stages=MOBILENET_V2_STAGES, default_stages=("block6", "block13"),
     halo=256,  # conv18 sees at most 245 px past its own cell (tests/test_encoders.py measures it)
     builder="mobilenet_v2:build", weights="ImageNet MobileNetV2, torchvision release (weights/WEIGHTS.md)"))
+register_encoder(EncoderSpec(
+    name="efficientnet_lite0", stages=EFFICIENTNET_LITE0_STAGES, default_stages=("block4", "block10"),
+    halo=448,  # block15 sees 425 px past its own cell: the 5x5 depthwise convs (tests/test_encoders.py measures it)
+    builder="efficientnet_lite:build", weights="ImageNet EfficientNet-Lite0 (weights/WEIGHTS.md)"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["MOBILENET_V2_STAGES", "STAGES", "VGG16_STAGES"]
+__all__ = ["EFFICIENTNET_LITE0_STAGES", "MOBILENET_V2_STAGES", "STAGES", "VGG16_STAGES"]
 
 # Stage outputs a caller can ask for: name -> (channels, stride w.r.t. the input).
 # VGG16: after the ReLU of the last conv of each block.
@@ -15,5 +15,10 @@ VGG16_STAGES: dict[str, tuple[int, int]] = {
 MOBILENET_V2_STAGES: dict[str, tuple[int, int]] = {
     "block1": (16, 2), "block3": (24, 4), "block6": (32, 8), "block10": (64, 16), "block13": (96, 16),
     "block16": (160, 32), "block17": (320, 32), "conv18": (1280, 32),
+}
+# EfficientNet-Lite0 (`_blocks.N`): the last block of each of its seven stages.
+EFFICIENTNET_LITE0_STAGES: dict[str, tuple[int, int]] = {
+    "block0": (16, 2), "block2": (24, 4), "block4": (40, 8), "block7": (80, 16), "block10": (112, 16),
+    "block14": (192, 32), "block15": (320, 32),
 }
 STAGES = VGG16_STAGES  # the name older code imports: VGG16's table
