@@ -11,12 +11,16 @@ from typing import Any
 import numpy as np
 
 from ..backbones.base import encoder_spec
+from ..datasets.scale import ScoreScale
 from ..errors import ConfigError
 
-__all__ = ["LPFConfig", "TOKEN_TRANSFORMS"]
+__all__ = ["CARD_FIELDS", "LPFConfig", "TOKEN_TRANSFORMS"]
 
 TOKEN_TRANSFORMS = ("none", "log1p")
 LEGACY_DEFAULTS: dict[str, Any] = {"token_transform": "none"}
+# What the weights' card says (how outputs are reported, where they came from), as opposed to what
+# builds and trains the network: protocols compare architectures without these, models report with them.
+CARD_FIELDS = ("score_min", "score_max", "higher_is_better", "score_name", "output_anchors", "output_clip", "extra")
 
 
 @dataclass
@@ -139,11 +143,30 @@ class LPFConfig:
         except (OSError, json.JSONDecodeError) as exc:
             raise ConfigError(f"{path}: cannot read the LPF config ({exc})") from exc
 
+    # Architecture and card -----------------------------------------------------------------
+    def architecture(self) -> dict[str, Any]:
+        """The fields that build and train the network (encoder, tokens, heads, losses): no card fields.
+
+        Example:
+            >>> a = LPFConfig(score_max=5.0, score_name="MOS").architecture()
+            >>> "score_max" in a, a["encoder"], a["stages"]
+            (False, 'vgg16', ['conv3_3', 'conv4_3'])
+        """
+        return {k: v for k, v in self.to_dict().items() if k not in CARD_FIELDS}
+
+    def card(self) -> dict[str, Any]:
+        """The weights' card: output range and direction, score name, output map, provenance."""
+        return {k: v for k, v in self.to_dict().items() if k in CARD_FIELDS}
+
     # Score scale ------------------------------------------------------------------------
+    @property
+    def score_scale(self) -> ScoreScale:
+        """The scale unit outputs map to: the one normaliser, :class:`~lpfiqa.datasets.scale.ScoreScale`."""
+        return ScoreScale(float(self.score_min), float(self.score_max), bool(self.higher_is_better))
+
     def to_unit(self, score: Any) -> Any:
-        """Dataset score -> [0, 1], higher = better (training target)."""
-        u = (score - self.score_min) / (self.score_max - self.score_min)
-        return u if self.higher_is_better else 1 - u
+        """Dataset score -> [0, 1], higher = better (training target); floats stay floats, arrays keep their dtype."""
+        return _like(score, self.score_scale.normalise(score))
 
     def from_unit(self, u: Any) -> Any:
         """[0, 1] prediction -> dataset score in its own unit and direction (then the output map, if any).
@@ -154,8 +177,7 @@ class LPFConfig:
             >>> [round(float(v), 2) for v in cfg.from_unit(np.array([0.4, 0.8, 0.6, 0.95, 1.0]))]
             [15.0, 90.0, 55.76, 97.52, 98.47]
         """
-        u = u if self.higher_is_better else 1 - u
-        raw = self.score_min + u * (self.score_max - self.score_min)
+        raw = _like(u, self.score_scale.denormalise(u))
         return self.calibrate(raw) if self.output_anchors else raw
 
     @property
@@ -180,3 +202,11 @@ class LPFConfig:
         if hasattr(z, "sigmoid"):  # a tensor (also inside an exported graph)
             return lo + (hi - lo) * z.sigmoid()
         return lo + (hi - lo) / (1 + np.exp(-z))
+
+
+def _like(x: Any, y: np.ndarray) -> Any:
+    """``y`` in the type of ``x``: a Python float for a scalar, an array of ``x``'s float dtype otherwise."""
+    if np.ndim(x) == 0 and not isinstance(x, np.ndarray):
+        return float(y)
+    dtype = getattr(x, "dtype", None)
+    return y.astype(dtype) if dtype is not None and np.issubdtype(dtype, np.floating) else y

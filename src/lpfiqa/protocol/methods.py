@@ -117,10 +117,7 @@ class LPFMethod(Method):
         return predict_unit(result.heads, test.grids)
 
     def describe(self) -> dict[str, Any]:
-        model = {k: v for k, v in self.cfg.to_dict().items()
-                 if k not in ("score_min", "score_max", "higher_is_better", "score_name", "extra", "output_anchors",
-                              "output_clip")}
-        return {"name": self.name, "model": model, "train": self.tcfg.to_dict()}
+        return {"name": self.name, "model": self.cfg.architecture(), "train": self.tcfg.to_dict()}
 
     def last_info(self) -> dict[str, Any]:
         return dict(self._info)
