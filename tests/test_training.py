@@ -131,6 +131,22 @@ def test_deterministic_and_resumable(graded_set, tmp_path, monkeypatch) -> None:
     assert full.val["srcc"] == pytest.approx(resumed.val["srcc"], abs=1e-6)
 
 
+@pytest.mark.filterwarnings("ignore:logistic5 fit not used")  # 4 photos, 1 epoch: the figures are not the point
+def test_train_run_leaves_the_callers_config_alone(tmp_path) -> None:
+    """Issue 13: the score range, families and provenance filled in are the run's (report.config), not the caller's."""
+    data = make_graded_set(tmp_path / "set", n_photos=4, levels=1, size=(64, 64))
+    cfg = LPFConfig(stages=("conv3_3",), latent_dim=8, hidden_dim=16, use_diagnosis=True)
+    before = cfg.to_dict()
+    report = train_run(data, tmp_path / "run", cfg, TrainConfig(epochs=1, batch_size=4, test_fraction=0.25,
+                       val_fraction=0.34), cache_root=tmp_path / "cache", show_progress=False)
+    assert cfg.to_dict() == before and cfg.extra == {}
+    used = report.config
+    assert used is not cfg and (used.score_min, used.score_max) == (75.0, 100.0)
+    assert used.diagnosis_families == ("blur", "compression", "noise") and used.extra["images"] == 16
+    assert used.to_dict() == json.loads((tmp_path / "run" / "config.json").read_text())
+    assert "config" not in json.loads((tmp_path / "run" / "summary.json").read_text())
+
+
 def test_fit_never_sees_test_data() -> None:
     rng = np.random.default_rng(0)
     grids = [torch.randn(768, 2, 2).half() for _ in range(12)]

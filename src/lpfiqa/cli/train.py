@@ -31,6 +31,10 @@ from ..training.config import TrainConfig
 @click.option("--max-side", type=click.IntRange(32), default=None, help="Downscale images to this long side.")
 @click.option("--patience", type=click.IntRange(0), default=0, help="Early stop after N epochs without progress.")
 @click.option("--latent-dim", type=click.IntRange(1), default=LPFConfig.latent_dim, show_default=True)
+@click.option("--hidden-dim", type=click.IntRange(1), default=LPFConfig.hidden_dim, show_default=True,
+              help="FEN hidden width.")
+@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=LPFConfig.dropout, show_default=True,
+              help="FEN dropout.")
 @click.option("--num-classes", type=click.IntRange(2), default=LPFConfig.num_classes, show_default=True)
 @click.option("--lambda-cat", type=click.FloatRange(0), default=LPFConfig.lambda_cat, show_default=True)
 @click.option("--lambda-cmp", type=click.FloatRange(0), default=LPFConfig.lambda_cmp, show_default=True)
@@ -42,6 +46,9 @@ from ..training.config import TrainConfig
               help="Comma-separated VGG16 stages for the tokens.")
 @click.option("--token-transform", type=click.Choice(["none", "log1p"]), default=LPFConfig.token_transform,
               show_default=True, help="Per-token transform before standardising (log1p tames heavy-tailed maps).")
+@click.option("--schedule", type=click.Choice(["parallel", "two_stage"]), default=TrainConfig.schedule,
+              show_default=True, help="parallel: LPF, every task at once; two_stage: the auxiliary tasks first "
+                                      "(half the epochs), then DaQRN on the frozen FEN (a baseline).")
 @click.option("--groups-per-batch", type=click.IntRange(0), default=TrainConfig.groups_per_batch, show_default=True,
               help="Draw each batch from this many content groups, so comparison pairs share a scene (0: random).")
 @click.option("--lambda-rank", type=click.FloatRange(0), default=TrainConfig.lambda_rank, show_default=True,
@@ -63,8 +70,9 @@ from ..training.config import TrainConfig
 def train_cmd(manifest_arg: Path | None, manifest: Path | None, run_dir: Path, epochs: int, batch_size: int,
               lr: float, window: int, seed: int,
               val_fraction: float, test_fraction: float, max_side: int | None, patience: int, latent_dim: int,
-              num_classes: int, lambda_cat: float, lambda_cmp: float, category: bool, no_comparison: bool,
-              no_weight_stream: bool, stages: str, token_transform: str, groups_per_batch: int,
+              hidden_dim: int, dropout: float, num_classes: int, lambda_cat: float, lambda_cmp: float,
+              category: bool, no_comparison: bool,
+              no_weight_stream: bool, stages: str, token_transform: str, schedule: str, groups_per_batch: int,
               lambda_rank: float, lambda_order: float, diagnosis: bool, lambda_diag: float,
               diagnosis_detach: bool, encoder_weights: str | None, cache_dir: Path | None, resume: bool,
               threads: int) -> None:
@@ -76,25 +84,36 @@ def train_cmd(manifest_arg: Path | None, manifest: Path | None, run_dir: Path, e
     The manifest is a CSV with columns path,score and optionally higher_is_better, group, split
     (see `lpfiqa data prepare`). Encoder features are cached, so re-runs skip the encoder.
     `lpfiqa train MANIFEST -o RUN` (the manifest as an argument) is the same command.
+
+    \b
+    On several processes (DDP; one machine, or more with torchrun's rendezvous flags):
+    torchrun --nproc_per_node 4 -m lpfiqa train --data koniq.csv -o runs/koniq
+    Each encodes a share of the images into the feature cache and trains on a slice of every
+    batch; the weights match one process's to float rounding (with --dropout 0: the dropout
+    masks differ per process), and only rank 0 writes the run folder.
     """
     if manifest_arg is not None and manifest is not None and manifest_arg != manifest:
         raise click.UsageError(f"two manifests given ({manifest_arg} and --data {manifest}): give one")
     manifest = manifest or manifest_arg
     if manifest is None:
         raise click.UsageError("no manifest: give it with --data MANIFEST.csv (make one with `lpfiqa data prepare`)")
+    from ..training.distributed import is_main
     from ..training.run import train_run
 
     mcfg = LPFConfig(stages=tuple(s.strip() for s in stages.split(",") if s.strip()), latent_dim=latent_dim,
+                     hidden_dim=hidden_dim, dropout=dropout,
                      num_classes=num_classes, lambda_cat=lambda_cat, lambda_cmp=lambda_cmp,
                      use_category=category, use_comparison=not no_comparison,
                      use_weight_stream=not no_weight_stream, token_transform=token_transform,
                      use_diagnosis=diagnosis, lambda_diag=lambda_diag, diagnosis_detach=diagnosis_detach)
     tcfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, window=window, seed=seed,
                        val_fraction=val_fraction, test_fraction=test_fraction, max_side=max_side,
-                       patience=patience, threads=threads, groups_per_batch=groups_per_batch,
+                       patience=patience, threads=threads, schedule=schedule, groups_per_batch=groups_per_batch,
                        lambda_rank=lambda_rank, lambda_order=lambda_order)
     report = train_run(manifest, run_dir, mcfg, tcfg, resume=resume, cache_root=cache_dir,
                        encoder_weights=encoder_weights)
+    if not is_main():  # under torchrun: rank 0 speaks for the run
+        return
     c = report.counts
     click.echo(f"images: {c['train']} train, {c['val']} val, {c['test']} test"
                + (f" ({len(report.failures)} unreadable, see failures.csv)" if report.failures else ""))

@@ -1,7 +1,9 @@
 """The training loop over cached token grids: all three LPF tasks in one stage, in parallel.
 
 This is the in-memory core that ``lpfiqa train``, the protocol's n splits and the
-benchmarks' ablations share; it touches no files (checkpointing is a callback).
+benchmarks' ablations share; it touches no files (checkpointing is a callback). Given a
+:class:`~lpfiqa.training.distributed.World` of several processes, each trains on its slice of
+every batch and they reach the one-process result (``distributed.py``).
 """
 
 from __future__ import annotations
@@ -22,9 +24,12 @@ from ..models.config import LPFConfig
 from ..models.lpf import LPFHeads
 from .config import TrainConfig
 from .diagnosis import diagnosis_accuracy
+from .distributed import World, wrap_heads
 from .losses import OrderInfo, bin_labels, lpf_loss, quantile_bins
 
 __all__ = ["FeatureSet", "FitResult", "FitState", "fit", "predict_diagnosis", "predict_unit", "random_windows"]
+
+RANK_SEED_STRIDE = 1_000_003  # rank r's dropout seed is rank 0's + r * this (rank 0's is one process's)
 
 
 @dataclass
@@ -260,6 +265,14 @@ def _order_info(train: FeatureSet) -> OrderInfo:
     return scene, tid, torch.as_tensor(np.asarray(train.dist_levels, dtype=np.int64))
 
 
+def _validate(heads: LPFHeads, val: FeatureSet) -> dict[str, float]:
+    """The validation figures of an epoch: SRCC (which chooses the epoch), PLCC, L1, diagnosis."""
+    pred = predict_unit(heads, val.grids)
+    row = {"val_srcc": srcc(pred, val.y), "val_plcc": plcc(pred, val.y), "val_l1": float(np.abs(pred - val.y).mean())}
+    row.update(_val_diagnosis(heads, val))
+    return row
+
+
 def _val_diagnosis(heads: LPFHeads, val: FeatureSet) -> dict[str, float]:
     """Validation top-1 family accuracy (single distortions, level >= 3), when it can be measured."""
     if heads.diagnosis is None or val.families is None or val.dist_levels is None:
@@ -285,7 +298,7 @@ def _stage(tcfg: TrainConfig, epoch: int) -> str:
 
 def fit(cfg: LPFConfig, tcfg: TrainConfig, train: FeatureSet, val: FeatureSet | None = None,
         resume: FitState | None = None, on_epoch: Callable[[FitState], None] | None = None,
-        progress: Callable[[dict[str, float]], None] | None = None) -> FitResult:
+        progress: Callable[[dict[str, float]], None] | None = None, world: World | None = None) -> FitResult:
     """Train LPF heads on cached token grids; choose the epoch on ``val`` (never on a test set).
 
     Args:
@@ -296,13 +309,22 @@ def fit(cfg: LPFConfig, tcfg: TrainConfig, train: FeatureSet, val: FeatureSet | 
         resume: state saved by an interrupted run.
         on_epoch: called with the state after each epoch (checkpointing).
         progress: called with each epoch's history row (progress display).
+        world: the processes training together (:func:`lpfiqa.training.distributed.session`); each
+            needs the same arguments, and each calls ``on_epoch``/``progress`` (write on rank 0 only).
+            None: this process alone.
 
     With ``cfg.use_diagnosis``, ``train.families`` holds the targets; the history then has
     ``loss_diag`` and, where ``val`` has single distortions at level >= 3, ``val_diag_top1``.
     The epoch is still chosen by validation SRCC, so the diagnosis shipped is that epoch's.
     With ``tcfg.lambda_order``, ``train`` needs ``dist_types``, ``dist_levels`` and groups (or
     scenes); the history has ``loss_order``.
+
+    With several processes, every rank draws the same batches and windows, runs the heads on its
+    slice of each batch and the loss of the whole batch (DDP averages the gradients); dropout is
+    seeded per rank, so that ranks do not share masks. Rank 0 validates and broadcasts the row,
+    so every rank keeps the same epoch and stops at the same time.
     """
+    world = world or World()
     torch.manual_seed(tcfg.seed)
     heads = LPFHeads(cfg)
     _fit_token_stats(heads, train.grids)
@@ -323,6 +345,7 @@ def fit(cfg: LPFConfig, tcfg: TrainConfig, train: FeatureSet, val: FeatureSet | 
         opt.load_state_dict(resume.optimizer)
         best, best_epoch, best_srcc = resume.best, resume.best_epoch, resume.best_srcc
         history, start = list(resume.history), resume.epoch
+    ddp = wrap_heads(heads, world) if world.size > 1 else None
     grouped = tcfg.groups_per_batch > 0 and len(train.groups) == len(train)
     steps = max(1, math.ceil(len(train) / tcfg.batch_size))
     if grouped:  # chunking by group leaves some batches short: count them once, for the lr schedule
@@ -331,7 +354,7 @@ def fit(cfg: LPFConfig, tcfg: TrainConfig, train: FeatureSet, val: FeatureSet | 
     for epoch in range(start, tcfg.epochs):
         # All randomness of an epoch (order, windows, dropout) derives from (seed, epoch), so a
         # resumed run repeats exactly what the uninterrupted run would have done.
-        torch.manual_seed(tcfg.seed * 100_003 + epoch)
+        torch.manual_seed(tcfg.seed * 100_003 + epoch + RANK_SEED_STRIDE * world.rank)  # dropout: own per rank
         gen.manual_seed(tcfg.seed * 100_003 + epoch)
         stage = _stage(tcfg, epoch)
         heads.train()
@@ -352,8 +375,11 @@ def fit(cfg: LPFConfig, tcfg: TrainConfig, train: FeatureSet, val: FeatureSet | 
             gids = gid_all[idx] if gid_all is not None else None
             fams = fam_all[idx] if fam_all is not None else None
             order = tuple(t[idx] for t in order_all) if order_all is not None else None
-            loss, parts = lpf_loss(heads, tokens, mask, y_all[idx], labels, stage, gids, tcfg.lambda_rank,
-                                   fams, order, tcfg.lambda_order)
+            terms = (labels, stage, gids, tcfg.lambda_rank, fams, order, tcfg.lambda_order)
+            if ddp is None:
+                loss, parts = lpf_loss(heads, tokens, mask, y_all[idx], *terms)
+            else:  # each rank runs its slice of the batch, then the whole batch's loss
+                loss, parts = ddp(tokens, mask, y_all[idx], *terms)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -361,10 +387,7 @@ def fit(cfg: LPFConfig, tcfg: TrainConfig, train: FeatureSet, val: FeatureSet | 
                 sums[k] = sums.get(k, 0.0) + float(v.detach()) / steps
         row = {"epoch": epoch + 1, **{f"loss_{k}": v for k, v in sums.items()}}
         if val is not None and len(val) >= 3:
-            pred = predict_unit(heads, val.grids)
-            row["val_srcc"], row["val_plcc"] = srcc(pred, val.y), plcc(pred, val.y)
-            row["val_l1"] = float(np.abs(pred - val.y).mean())
-            row.update(_val_diagnosis(heads, val))
+            row.update(world.broadcast(_validate(heads, val) if world.is_main else None))
             # NaN (constant output) never wins twice; a two-stage run's DaQRN is untrained in stage 1
             if stage != "aux" and (best_epoch == 0 or row["val_srcc"] > best_srcc):
                 best, best_epoch, best_srcc = copy.deepcopy(heads.state_dict()), epoch + 1, row["val_srcc"]

@@ -17,7 +17,8 @@ from torch.nn import functional as F
 
 from ..models.lpf import LPFHeads
 
-__all__ = ["ORDER_TEMPERATURE", "LossParts", "OrderInfo", "bin_labels", "lpf_loss", "order_pairs", "quantile_bins"]
+__all__ = ["ORDER_TEMPERATURE", "LossParts", "OrderInfo", "batch_loss", "bin_labels", "lpf_loss", "order_pairs",
+           "quantile_bins"]
 
 LossParts = dict[str, torch.Tensor]
 OrderInfo = tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # (scene id, single-type id or -1, level or -1), (B,)
@@ -100,8 +101,21 @@ def lpf_loss(heads: LPFHeads, tokens: torch.Tensor, mask: torch.Tensor | None, y
             :data:`ORDER_TEMPERATURE` on the score difference of every known-order pair, in the
             known direction; it trains DaQRN, so it joins the regression loss.
     """
+    return batch_loss(heads, heads(tokens, mask), y, labels, stage, groups, lambda_rank, families, order,
+                      lambda_order)
+
+
+def batch_loss(heads: LPFHeads, out: dict[str, torch.Tensor], y: torch.Tensor, labels: torch.Tensor | None,
+               stage: str = "all", groups: torch.Tensor | None = None, lambda_rank: float = 0.0,
+               families: torch.Tensor | None = None, order: OrderInfo | None = None,
+               lambda_order: float = 0.0) -> tuple[torch.Tensor, LossParts]:
+    """:func:`lpf_loss` from the heads' outputs for the batch (``score``, ``g`` and the logits it uses).
+
+    Several processes each run the heads on a slice and gather the outputs of the whole batch
+    (:func:`lpfiqa.training.distributed.gather_batch`) before this: the comparison head runs here,
+    on every pair of the whole batch.
+    """
     cfg = heads.cfg
-    out = heads(tokens, mask)
     parts: LossParts = {"reg": F.l1_loss(out["score"], y)}
     aux = torch.zeros((), dtype=y.dtype)
     if heads.category is not None and labels is not None:

@@ -6,10 +6,15 @@ A run folder holds::
     train_config.json   metrics.csv (one row per epoch)             curves.png
     splits.csv          summary.json (timings, val/test figures)    checkpoint.safetensors
     failures.csv        (only when some images could not be read)
+
+Under torchrun (several processes, one or more machines) the images are encoded in shards into
+the shared feature cache, each process trains on its slice of every batch (``distributed.py``)
+and only rank 0 writes the run folder.
 """
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import json
@@ -29,10 +34,12 @@ from ..features import FeatureCache, TokenEncoder
 from ..metrics import evaluate
 from ..models.config import LPFConfig
 from ..models.io import save_heads
+from ..shard import threads_per_process
 from ..utils import atomic_write_text
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import CHECKPOINT_FILE, load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .diagnosis import diagnosis_accuracy, families_in, family_targets, registry_families
+from .distributed import World, session
 from .fit import FeatureSet, fit, predict_diagnosis, predict_unit
 from .splits import split_by_group
 
@@ -54,10 +61,12 @@ class TrainReport:
     test: dict[str, float] = field(default_factory=dict)
     failures: list[tuple[str, str]] = field(default_factory=list)
     diagnosis: dict[str, Any] = field(default_factory=dict)  # split -> diagnosis_accuracy(), when there is a head
+    config: LPFConfig | None = None  # the config trained (score range, families filled in); also config.json
 
     def to_dict(self) -> dict[str, Any]:
         d = dict(self.__dict__)
         d["run_dir"] = str(self.run_dir)
+        del d["config"]  # config.json holds it
         return d
 
 
@@ -74,6 +83,28 @@ def extract_features(paths: list[Path], cache: FeatureCache, show: bool = True,
             failures.append((str(p), str(exc)))
             tqdm.write(f"skipped: {exc}", file=sys.stderr)
     return grids, failures
+
+
+def _extract_sharded(paths: list[Path], cache: FeatureCache, world: World,
+                     show: bool) -> tuple[list[torch.Tensor | None], list[tuple[str, str]], int, int]:
+    """:func:`extract_features` on several processes: each encodes its share into the cache first.
+
+    After a barrier every rank reads all grids; one a rank does not find (a cache not shared
+    between machines) it computes itself. A failure is recorded by that read pass, on every rank.
+    Returns the grids, the failures, and the cache hits and misses summed over ranks: with a
+    shared cache each image is counted once, as in one process.
+    """
+    for p in tqdm(world.shard(paths), desc=f"encoder features (1/{world.size} per process)", unit="img",
+                  disable=not show, file=sys.stderr):
+        try:
+            cache.get(p)
+        except ImageReadError:
+            pass
+    world.barrier()  # every grid is on disk before any rank reads them all
+    shard_hits = cache.hits
+    grids, failures = extract_features(paths, cache, show)
+    hits, misses = world.sum([shard_hits, cache.misses])
+    return grids, failures, int(hits), int(misses)
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -103,27 +134,53 @@ def train_run(manifest_path: Path, run_dir: Path, model_cfg: LPFConfig | None = 
         encoder_weights: path of other VGG16 weights (default: the bundled ImageNet ones).
         show_progress: progress bars on stderr.
 
+    Returns:
+        The report; ``report.config`` is the config trained (a copy: ``model_cfg`` is not changed).
+
+    Under torchrun (``RANK``/``WORLD_SIZE`` set, see :mod:`lpfiqa.training.distributed`) every
+    process calls this with the same arguments: each encodes its share of the images into the
+    cache (which should be on a disk they share; a grid a process does not find there it computes
+    itself), trains on its slice of every batch, and only rank 0 writes the run folder and
+    measures the final val/test figures (the other ranks' reports have none). ``resume`` loads rank
+    0's checkpoint on every rank.
+
     Raises:
         ManifestError: unreadable manifest or too few usable images.
         ConfigError: settings that cannot work with this data (e.g. too few groups to split).
     """
-    model_cfg = model_cfg or LPFConfig()
-    train_cfg = train_cfg or TrainConfig()
-    run_dir = Path(run_dir)
-    if run_dir.exists() and (run_dir / "checkpoint.safetensors").exists() and not resume:
+    # a copy: the score range, families and provenance filled in below are this run's, not the caller's
+    model_cfg = copy.deepcopy(model_cfg) if model_cfg is not None else LPFConfig()
+    with session() as world:
+        return _train_run(manifest_path, Path(run_dir), model_cfg, train_cfg or TrainConfig(), resume,
+                          cache_root, encoder_weights, show_progress, world)
+
+
+def _train_run(manifest_path: Path, run_dir: Path, model_cfg: LPFConfig, train_cfg: TrainConfig, resume: bool,
+               cache_root: Path | None, encoder_weights: str | None, show_progress: bool,
+               world: World) -> TrainReport:
+    show_progress = show_progress and world.is_main
+    held = world.broadcast((run_dir / CHECKPOINT_FILE).exists())  # rank 0's folder is the run
+    if held and not resume:
         raise ConfigError(f"{run_dir} already holds a run; pass --resume to continue it or choose a new folder")
     if train_cfg.threads:
         torch.set_num_threads(train_cfg.threads)
+    elif world.size > 1:  # torchrun sets OMP_NUM_THREADS=1: give each process its share of the CPUs instead
+        torch.set_num_threads(threads_per_process())
     manifest = read_manifest(manifest_path)
     rows = manifest.rows
     directions = {r.higher_is_better for r in rows}
     if len(directions) > 1:
         raise ManifestError(f"{manifest_path}: mixes higher_is_better 1 and 0; one scale per manifest")
 
-    encoder = TokenEncoder(model_cfg.stages, model_cfg.cell, weights=encoder_weights)
+    encoder = TokenEncoder(model_cfg.stages, model_cfg.cell, weights=encoder_weights, backbone=model_cfg.encoder)
     cache = FeatureCache(encoder, cache_root, max_side=train_cfg.max_side)
     t0 = time.perf_counter()
-    grids, failures = extract_features([r.path for r in rows], cache, show_progress)
+    paths = [r.path for r in rows]
+    if world.size > 1:
+        grids, failures, hits, misses = _extract_sharded(paths, cache, world, show_progress)
+    else:
+        grids, failures = extract_features(paths, cache, show_progress)
+        hits, misses = cache.hits, cache.misses
     seconds_features = time.perf_counter() - t0
     keep = [i for i, g in enumerate(grids) if g is not None]
     if len(keep) < 6:
@@ -149,31 +206,36 @@ def train_run(manifest_path: Path, run_dir: Path, model_cfg: LPFConfig | None = 
         data.families = _diagnosis_targets(model_cfg, rows, splits == "train", manifest_path)
     parts = {s: data.subset(np.flatnonzero(splits == s)) for s in ("train", "val", "test")}
 
-    run_dir.mkdir(parents=True, exist_ok=True)
-    train_cfg.save(run_dir / "train_config.json")
-    _write_csv(run_dir / "splits.csv", [{"path": str(r.path), "group": r.group, "split": s}
-                                        for r, s in zip(rows, splits, strict=True)])
-    if failures:
-        _write_csv(run_dir / "failures.csv", [{"path": p, "error": e} for p, e in failures])
+    if world.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        train_cfg.save(run_dir / "train_config.json")
+        _write_csv(run_dir / "splits.csv", [{"path": str(r.path), "group": r.group, "split": s}
+                                            for r, s in zip(rows, splits, strict=True)])
+        if failures:
+            _write_csv(run_dir / "failures.csv", [{"path": p, "error": e} for p, e in failures])
 
-    state = load_checkpoint(run_dir) if resume and (run_dir / "checkpoint.safetensors").exists() else None
+    # rank 0 reads the checkpoint and sends it to the others: their disks need not hold the run folder
+    state = world.broadcast(load_checkpoint(run_dir) if resume and held and world.is_main else None)
     bar = tqdm(total=train_cfg.epochs, initial=state.epoch if state else 0, desc="training", unit="epoch",
                disable=not show_progress, file=sys.stderr)
 
     def on_epoch(s: Any) -> None:
-        save_checkpoint(s, run_dir)
-        _write_csv(run_dir / "metrics.csv", s.history)
+        if world.is_main:
+            save_checkpoint(s, run_dir)
+            _write_csv(run_dir / "metrics.csv", s.history)
 
     def progress(row: dict[str, float]) -> None:
         bar.update(1)
         bar.set_postfix({k: f"{v:.3f}" for k, v in row.items() if k in ("loss_total", "val_srcc")})
 
     result = fit(model_cfg, train_cfg, parts["train"], parts["val"] if len(parts["val"]) else None,
-                 resume=state, on_epoch=on_epoch, progress=progress)
+                 resume=state, on_epoch=on_epoch, progress=progress, world=world)
     bar.close()
-    save_heads(result.heads, run_dir)
     report = TrainReport(run_dir, result.best_epoch, {k: len(v) for k, v in parts.items()}, seconds_features,
-                         result.seconds, cache.hits, cache.misses, failures=failures)
+                         result.seconds, hits, misses, failures=failures, config=model_cfg)
+    if not world.is_main:
+        return report
+    save_heads(result.heads, run_dir)
     for name in ("val", "test"):  # the test part is touched here, once, after every choice is made
         part = parts[name]
         if len(part) >= 3:
