@@ -14,6 +14,8 @@ Heads are untrained (their size, not their weights, sets the cost). Usage::
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -48,12 +50,30 @@ def count_flops(model: torch.nn.Module, width: int, height: int) -> tuple[int, d
     return fc.get_total_flops(), per
 
 
-def build_lpf() -> torch.nn.Module:
-    from lpfiqa.backbones import load_vgg16
+LITE = "lpf-lite-v1"  # the bundled LPF-Lite: its config (encoder, stages) sets the Lite rows
+
+
+def build_lpf(encoder: str = "vgg16") -> torch.nn.Module:
+    """LPF with untrained default heads: on VGG16, or LPF-Lite with the bundled Lite model's stages."""
     from lpfiqa.models import LPF, LPFConfig
 
     cfg = LPFConfig()
-    return LPF(cfg, load_vgg16(out_stages=cfg.stages)).eval()
+    if encoder != "vgg16":
+        cfg = lite_config()
+    return LPF(cfg).eval()
+
+
+def lite_config():  # noqa: ANN201 (lpfiqa imported lazily)
+    """The bundled LPF-Lite's config (its encoder and stages), or MobileNetV2's defaults before it is built."""
+    from importlib import resources
+
+    from lpfiqa.models import LPFConfig
+
+    path = resources.files("lpfiqa") / "weights" / LITE / "config.json"
+    if path.is_file():
+        c = LPFConfig.load(Path(str(path)))
+        return LPFConfig(encoder=c.encoder, stages=c.stages, cell=c.cell)
+    return LPFConfig(encoder="mobilenet_v2")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -67,19 +87,22 @@ def main(argv: list[str] | None = None) -> None:
     sizes = [parse_size(s) for s in args.sizes.split(",")]
 
     log("building LPF (bundled VGG16 weights, untrained default heads) and the bare VGG16")
-    lpf = build_lpf()
+    lpf, lite = build_lpf(), build_lpf("mobilenet_v2")
     heads = lpf.heads
     test_heads = sum(p.numel() for m in (heads.fen, heads.daqrn) for p in m.parameters())
     params = {
         "lpf": {**count_params(lpf), "encoder": count_params(lpf.encoder)["total"],
                 "heads": count_params(heads)["total"], "heads_used_at_test_time": test_heads},
         "vgg16_convs": count_params(bare_vgg16())["total"],
+        "lite": {**count_params(lite), "encoder": count_params(lite.encoder)["total"],
+                 "heads": count_params(lite.heads)["total"], "stages": list(lite.cfg.stages)},
     }
     flops: dict[str, dict] = {}
     for w, h in sizes:
         log(f"counting FLOPs at {w}x{h}")
         lpf_total, lpf_per = count_flops(build_lpf(), w, h)
         vgg_total, _ = count_flops(bare_vgg16(), w, h)
+        lite_total, lite_per = count_flops(build_lpf("mobilenet_v2"), w, h)
         analytic = vgg16_conv_flops(h, w)
         if vgg_total != analytic:
             log(f"warning: counted VGG16 FLOPs {vgg_total} != analytic {analytic}")
@@ -89,6 +112,8 @@ def main(argv: list[str] | None = None) -> None:
             "lpf_heads_gflops": lpf_per.get("heads", 0) / 1e9, "vgg16_convs_gflops": vgg_total / 1e9,
             "vgg16_convs_gflops_analytic": analytic / 1e9, "tokens": tokens,
             "lpf_over_vgg16": lpf_total / vgg_total, "gmacs_lpf": lpf_total / 2e9,
+            "lite_gflops": lite_total / 1e9, "lite_encoder_gflops": lite_per.get("encoder", 0) / 1e9,
+            "lpf_over_lite": lpf_total / lite_total,
         }
     result = {**header("bench.complexity", args), "params": params, "flops": flops,
               "notes": ["FLOPs = 2 x multiply-adds of convolutions and matmuls (FlopCounterMode); "
@@ -110,16 +135,23 @@ def main(argv: list[str] | None = None) -> None:
 def render(d: dict) -> str:
     p = d["params"]
     rows = "\n".join(f"| {size} | {f['lpf_gflops']:.1f} | {f['vgg16_convs_gflops']:.1f} | {f['lpf_heads_gflops']:.2f} | "
-                     f"{f['tokens']} |" for size, f in d["flops"].items())
+                     f"{f['tokens']} | {lite_cell(f)} |" for size, f in d["flops"].items())
+    lite = p.get("lite")
+    lite_line = (f"LPF-Lite (MobileNetV2 {'+'.join(lite['stages'])}): {lite['total']:,} parameters, "
+                 f"{lite['encoder']:,} in the frozen encoder.\n" if lite else "")
     return f"""{info_line(d)}
 
 Parameters: LPF {p['lpf']['total']:,} in total, of which {p['lpf']['trainable']:,} trainable (heads; {p['lpf']['heads_used_at_test_time']:,}
 used at test time) and {p['lpf']['encoder']:,} in the frozen VGG16 convs.
-
-| size | LPF GFLOP | bare VGG16 GFLOP | heads GFLOP | tokens |
-| --- | --- | --- | --- | --- |
+{lite_line}
+| size | LPF GFLOP | bare VGG16 GFLOP | heads GFLOP | tokens | LPF-Lite GFLOP |
+| --- | --- | --- | --- | --- | --- |
 {rows}
 """
+
+
+def lite_cell(f: dict) -> str:
+    return f"{f['lite_gflops']:.2f} ({f['lpf_over_lite']:.0f}x fewer)" if "lite_gflops" in f else "-"
 
 
 BENCHMARK = Benchmark("complexity", "complexity", "Parameters and FLOPs", render, ("complexity.json",),

@@ -24,7 +24,7 @@ from torch.nn import functional as F
 
 from ..errors import WeightsError
 from .base import Preprocessing
-from .encoder import FrozenEncoder, freeze
+from .encoder import FrozenEncoder, fold_batch_norm, freeze
 from .mobilenet_v2 import _read_state
 
 __all__ = ["BUNDLED_WEIGHTS", "EfficientNetLite0", "build", "load_efficientnet_lite0"]
@@ -127,7 +127,7 @@ def load_efficientnet_lite0(weights: str | Path | None = None, out_stages: tuple
     """Build EfficientNet-Lite0 with ImageNet weights: ``None`` for the bundled ones (offline), or a path.
 
     Example:
-        >>> net = load_efficientnet_lite0(classifier=True)
+        >>> net = load_efficientnet_lite0(classifier=True, frozen=False)  # as released (frozen: batch norms folded)
         >>> sum(p.numel() for p in net.parameters())  # the efficientnet-lite0 release: 4,652,008
         4652008
     """
@@ -146,6 +146,14 @@ def load_efficientnet_lite0(weights: str | Path | None = None, out_stages: tuple
         net.load_state_dict({k: state[k].float() if state[k].is_floating_point() else state[k] for k in own})
     except RuntimeError as exc:
         raise WeightsError(f"{weights or BUNDLED_WEIGHTS}: shapes do not match EfficientNet-Lite0 ({exc})") from exc
+    if frozen:
+        pairs = [(net, "_conv_stem", "_bn0")] + ([(net, "_conv_head", "_bn1")] if classifier else [])
+        for block in net._blocks:
+            pairs += [(block, c, b) for c, b in (("_expand_conv", "_bn0"), ("_depthwise_conv", "_bn1"),
+                                                  ("_project_conv", "_bn2")) if hasattr(block, c)]
+        for owner, c, b in pairs:  # frozen: each batch norm folded into its conv (see fold_batch_norm)
+            fold_batch_norm(getattr(owner, c), getattr(owner, b).eval())
+            setattr(owner, b, nn.Identity())
     net = net.to(memory_format=torch.channels_last)
     return freeze(net) if frozen else net  # type: ignore[return-value]
 

@@ -13,7 +13,7 @@ from torch import nn
 
 from .base import EncoderSpec, Preprocessing, encoder_spec
 
-__all__ = ["FrozenEncoder", "freeze"]
+__all__ = ["FrozenEncoder", "fold_batch_norm", "freeze"]
 
 
 class FrozenEncoder(nn.Module):
@@ -62,3 +62,18 @@ class FrozenEncoder(nn.Module):
 def freeze(net: nn.Module) -> nn.Module:
     """Eval mode and no gradients: LPF never trains its encoder."""
     return net.eval().requires_grad_(False)
+
+
+@torch.no_grad()
+def fold_batch_norm(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> None:
+    """Fold an eval-mode batch norm into the conv before it (``bn`` is then the identity: replace it).
+
+    A frozen network's batch norm is a fixed per-channel affine map, so ``bn(conv(x))`` is one conv
+    with scaled weights and a bias: the same outputs to float rounding (~2e-6 relative, measured on
+    MobileNetV2 at 1024x768) and one pass less over every expanded map, which made MobileNetV2's
+    encoder 2.1x faster on CPU (bench/results/lite_speed.json, before and after).
+    """
+    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+    bias = bn.bias - bn.running_mean * scale + (conv.bias * scale if conv.bias is not None else 0)
+    conv.weight = nn.Parameter(conv.weight * scale.view(-1, 1, 1, 1), requires_grad=False)
+    conv.bias = nn.Parameter(bias, requires_grad=False)

@@ -21,7 +21,7 @@ from torch import nn
 
 from ..errors import WeightsError
 from .base import Preprocessing
-from .encoder import FrozenEncoder, freeze
+from .encoder import FrozenEncoder, fold_batch_norm, freeze
 
 __all__ = ["BUNDLED_WEIGHTS", "MobileNetV2", "build", "load_mobilenet_v2"]
 
@@ -128,7 +128,7 @@ def load_mobilenet_v2(weights: str | Path | None = None, out_stages: tuple[str, 
         WeightsError: the file is missing, unreadable or not a MobileNetV2.
 
     Example:
-        >>> net = load_mobilenet_v2(classifier=True)
+        >>> net = load_mobilenet_v2(classifier=True, frozen=False)  # as released (frozen: batch norms folded)
         >>> sum(p.numel() for p in net.parameters())  # torchvision's mobilenet_v2: 3,504,872
         3504872
     """
@@ -147,8 +147,20 @@ def load_mobilenet_v2(weights: str | Path | None = None, out_stages: tuple[str, 
         net.load_state_dict({k: state[k] for k in own})
     except RuntimeError as exc:
         raise WeightsError(f"{weights or BUNDLED_WEIGHTS}: shapes do not match MobileNetV2 ({exc})") from exc
+    if frozen:
+        fold_batch_norms(net)
     net = net.to(memory_format=torch.channels_last)  # the layout forward_stages runs in (no per-call weight copies)
     return freeze(net) if frozen else net  # type: ignore[return-value]
+
+
+def fold_batch_norms(net: nn.Module) -> None:
+    """Every (conv, batch norm) pair of the blocks folded into the conv (frozen use only: see fold_batch_norm)."""
+    for seq in [m for m in net.modules() if isinstance(m, nn.Sequential)]:
+        kids = list(seq.named_children())
+        for (_, conv), (name, bn) in zip(kids, kids[1:], strict=False):
+            if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
+                fold_batch_norm(conv, bn.eval())
+                setattr(seq, name, nn.Identity())
 
 
 def build(weights: str | Path | None, out_stages: tuple[str, ...]) -> MobileNetV2:
