@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..backbones.base import ENCODERS
 from ..models.config import LPFConfig
 from ..training.config import TrainConfig
 
@@ -42,8 +43,11 @@ from ..training.config import TrainConfig
               help="The sample-level category task (the paper's; off by default: it did not help here).")
 @click.option("--no-comparison", is_flag=True, help="Ablation: switch off the comparison task.")
 @click.option("--no-weight-stream", is_flag=True, help="Ablation: DaQRN without its weight stream.")
-@click.option("--stages", default=",".join(LPFConfig.stages), show_default=True,
-              help="Comma-separated VGG16 stages for the tokens.")
+@click.option("--encoder", type=click.Choice(sorted(ENCODERS)), default=LPFConfig.encoder, show_default=True,
+              help="Frozen ImageNet encoder: vgg16 (LPF) or a Lite one (mobilenet_v2: lpf-lite-v1's).")
+@click.option("--stages", default="",
+              help="Comma-separated encoder stages for the tokens (default: the encoder's; vgg16: conv3_3,conv4_3; "
+                   "mobilenet_v2: block6,block13; lpf-lite-v1 used block3,block6,block13).")
 @click.option("--token-transform", type=click.Choice(["none", "log1p"]), default=LPFConfig.token_transform,
               show_default=True, help="Per-token transform before standardising (log1p tames heavy-tailed maps).")
 @click.option("--schedule", type=click.Choice(["parallel", "two_stage"]), default=TrainConfig.schedule,
@@ -72,7 +76,8 @@ def train_cmd(manifest_arg: Path | None, manifest: Path | None, run_dir: Path, e
               val_fraction: float, test_fraction: float, max_side: int | None, patience: int, latent_dim: int,
               hidden_dim: int, dropout: float, num_classes: int, lambda_cat: float, lambda_cmp: float,
               category: bool, no_comparison: bool,
-              no_weight_stream: bool, stages: str, token_transform: str, schedule: str, groups_per_batch: int,
+              no_weight_stream: bool, encoder: str, stages: str, token_transform: str, schedule: str,
+              groups_per_batch: int,
               lambda_rank: float, lambda_order: float, diagnosis: bool, lambda_diag: float,
               diagnosis_detach: bool, encoder_weights: str | None, cache_dir: Path | None, resume: bool,
               threads: int) -> None:
@@ -100,7 +105,8 @@ def train_cmd(manifest_arg: Path | None, manifest: Path | None, run_dir: Path, e
     from ..training.distributed import is_main
     from ..training.run import train_run
 
-    mcfg = LPFConfig(stages=tuple(s.strip() for s in stages.split(",") if s.strip()), latent_dim=latent_dim,
+    mcfg = LPFConfig(encoder=encoder, stages=tuple(s.strip() for s in stages.split(",") if s.strip()),
+                     latent_dim=latent_dim,
                      hidden_dim=hidden_dim, dropout=dropout,
                      num_classes=num_classes, lambda_cat=lambda_cat, lambda_cmp=lambda_cmp,
                      use_category=category, use_comparison=not no_comparison,
