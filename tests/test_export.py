@@ -88,3 +88,16 @@ def test_cli_export_then_score_with_the_onnx_engine(tmp_path: Path) -> None:
         assert np.allclose(scores, base, atol=1e-3)
     res = CliRunner().invoke(cli, ["score", str(tmp_path / "img0.png"), "--model", str(out)])
     assert res.exit_code == 2 and "add --engine onnx" in res.output
+
+
+@pytest.mark.parametrize("encoder", ["mobilenet_v2", "efficientnet_lite0"])
+def test_lite_encoders_export_and_score_the_same(encoder: str, tmp_path: Path) -> None:
+    """The Lite encoders (channels_last, folded batch norms, TF "same" padding) survive the ONNX export."""
+    from lpfiqa.inference import QualityModel
+    from lpfiqa.models import LPFConfig, LPFHeads
+
+    model = QualityModel(LPFHeads(LPFConfig(encoder=encoder, latent_dim=16, hidden_dim=32)).eval(), name=encoder)
+    engine = OnnxQualityModel(export_model(model, tmp_path / "m.onnx", "onnx"))
+    for i, (h, w) in enumerate(SIZES):
+        image = torch.from_numpy(np.random.default_rng(i).random((3, h, w), dtype=np.float32))
+        assert abs(engine.predict(image).score - model.predict(image).score) < 1e-3, (encoder, h, w)

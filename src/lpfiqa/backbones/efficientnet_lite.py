@@ -14,7 +14,6 @@ multiples of the 32-px cell and tile offsets are too, so every tile pads like th
 
 from __future__ import annotations
 
-import math
 from importlib import resources
 from pathlib import Path
 
@@ -40,15 +39,24 @@ PREPROCESSING = Preprocessing.torchvision()
 
 
 class _SameConv(nn.Conv2d):
-    """A conv with TensorFlow's "same" padding, computed from the input size (extra pixel bottom/right)."""
+    """A conv with TensorFlow's "same" padding for inputs whose sides are multiples of its stride.
+
+    TF pads ``k - s`` in all (``k - 1`` at stride 1, ``k - 2`` at stride 2 on an even side), the odd pixel
+    at the bottom/right. Inputs here are always multiples of the 32-px cell, so every stride-2 conv sees
+    even sides and the padding is static: no shape arithmetic at run time (and none in an exported graph).
+    """
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 (nn.Conv2d's own signature)
+        super().__init__(*args, **kwargs)
+        pads = []
+        for k, s in ((self.kernel_size[1], self.stride[1]), (self.kernel_size[0], self.stride[0])):
+            total = max(k - s, 0)
+            pads += [total // 2, total - total // 2]
+        self.same = tuple(pads)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        pads = []
-        for size, k, s in ((x.shape[-1], self.kernel_size[1], self.stride[1]),
-                           (x.shape[-2], self.kernel_size[0], self.stride[0])):
-            total = max((math.ceil(size / s) - 1) * s + k - size, 0)
-            pads += [total // 2, total - total // 2]
-        return F.conv2d(F.pad(x, pads), self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+        x = F.pad(x, self.same) if any(self.same) else x
+        return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
 
 
 class _MBConv(nn.Module):

@@ -14,16 +14,12 @@ from pathlib import Path
 import numpy as np
 
 from ..datasets.manifest import SPLITS, Manifest, ManifestRow, ScoreScale, read_manifest, score_scale
-from ..errors import ManifestError
 from ..features import FeatureCache, TokenEncoder
 from ..models.config import LPFConfig
 from ..training.fit import FeatureSet
-from ..training.run import extract_features
+from ..training.run import MIN_IMAGES, extract_features, readable
 
 __all__ = ["MIN_IMAGES", "LoadedSet", "feature_cache", "load_set"]
-
-#: Fewest readable images a set needs to take part in a protocol.
-MIN_IMAGES = 6
 
 
 @dataclass
@@ -102,16 +98,12 @@ def load_set(manifest: Manifest | Path | str, cache: FeatureCache, progress: boo
     t0 = time.perf_counter()
     grids, failures = extract_features(m.paths(), cache, show=progress, desc=f"encoder features ({label})")
     seconds = time.perf_counter() - t0
-    keep = [i for i, g in enumerate(grids) if g is not None]
-    if len(keep) < MIN_IMAGES:
-        raise ManifestError(f"{label}: only {len(keep)} readable image(s) of {len(grids)}; need at least "
-                            f"{MIN_IMAGES} (check the paths with `lpfiqa data summary`)")
-    rows = [m.rows[i] for i in keep]
+    rows, grids = readable(m.rows, grids, label)
     kept = Manifest(rows, m.name)
     scale = score_scale(kept)
     splits = [r.split for r in rows]
     official = splits if all(s in SPLITS for s in splits) else None
-    features = FeatureSet.from_rows(rows, [grids[i] for i in keep], np.asarray(scale.normalise(kept.scores())))
+    features = FeatureSet.from_rows(rows, grids, np.asarray(scale.normalise(kept.scores())))
     return LoadedSet(label, rows, features, scale, official,
                      partial_official=official is None and any(splits), failures=failures, seconds=seconds,
                      cache_hits=cache.hits - hits,

@@ -43,7 +43,9 @@ from .distributed import World, session
 from .fit import FeatureSet, fit, predict_diagnosis, predict_unit
 from .splits import split_by_group
 
-__all__ = ["TrainReport", "extract_features", "train_run"]
+__all__ = ["MIN_IMAGES", "TrainReport", "extract_features", "readable", "train_run"]
+
+MIN_IMAGES = 6  # fewer readable images than this cannot be split into train, validation and test
 
 
 @dataclass
@@ -68,6 +70,15 @@ class TrainReport:
         d["run_dir"] = str(self.run_dir)
         del d["config"]  # config.json holds it
         return d
+
+
+def readable(rows: list, grids: list, label: str) -> tuple[list, list]:
+    """The rows whose image was read and their grids; a clear error below :data:`MIN_IMAGES` (train and protocols)."""
+    keep = [i for i, g in enumerate(grids) if g is not None]
+    if len(keep) < MIN_IMAGES:
+        raise ManifestError(f"{label}: only {len(keep)} readable image(s) of {len(grids)}; need at least "
+                            f"{MIN_IMAGES} (check the paths with `lpfiqa data summary`)")
+    return [rows[i] for i in keep], [grids[i] for i in keep]
 
 
 def extract_features(paths: list[Path], cache: FeatureCache, show: bool = True,
@@ -182,11 +193,7 @@ def _train_run(manifest_path: Path, run_dir: Path, model_cfg: LPFConfig, train_c
         grids, failures = extract_features(paths, cache, show_progress)
         hits, misses = cache.hits, cache.misses
     seconds_features = time.perf_counter() - t0
-    keep = [i for i, g in enumerate(grids) if g is not None]
-    if len(keep) < 6:
-        raise ManifestError(f"{manifest_path}: only {len(keep)} readable images; need at least 6 to train")
-    rows = [rows[i] for i in keep]
-    grids = [grids[i] for i in keep]
+    rows, grids = readable(rows, grids, str(manifest_path))
 
     with_split = sum(1 for r in rows if r.split)
     if 0 < with_split < len(rows):
