@@ -310,9 +310,39 @@ At the full budget LPF's smallest margins over a baseline are SRCC {s_m['srcc']:
 """
 
 
+BEFORE_SKLEARN = "accuracy_handwritten_regressors"  # the same run made with the home-made SMO SVR / ridge / grid search
+
+
+def compare_regressors(d: dict, before: dict | None) -> list[dict]:
+    """Each method's median SRCC and PLCC in this run beside the run made with the hand-written regressors."""
+    if not before or before.get("args", {}).get("splits") != d.get("args", {}).get("splits"):
+        return []
+    old = {r["method"]: r["metrics"] for r in before["summary"]}
+    return [{"method": r["method"], **{f"{k}{tag}": m[k]["median"] for k in ("srcc", "plcc")
+                                        for tag, m in (("", r["metrics"]), ("_before", old[r["method"]]))}}
+            for r in d["summary"] if r["method"] in old]
+
+
+def render_regressors(d: dict, before: dict | None) -> str:
+    rows = compare_regressors(d, before)
+    if not rows:
+        return ""
+    table = "\n".join(f"| {r['method']} | {r['srcc_before']:.3f} | {r['srcc']:.3f} | {r['plcc_before']:.3f} | "
+                      f"{r['plcc']:.3f} |" for r in rows)
+    return f"""
+The same run before scikit-learn replaced the hand-written regressors (an SMO support-vector regressor, ridge and
+grid search written in the project; `bench/results/{BEFORE_SKLEARN}.json`, {before['date'][:10]}): only the rows
+that use a regressor (GAP + ridge/SVR, BRISQUE + SVR) can move; the others are the same fits on the same splits.
+
+| method | SRCC, hand-written | SRCC, scikit-learn | PLCC, hand-written | PLCC, scikit-learn |
+| --- | --- | --- | --- | --- |
+{table}
+"""
+
+
 def render(d: dict) -> str:
-    """The make-bench accuracy section: its table, then the same table at the full budget beside it."""
-    return render_table(d) + render_budgets(d, load("accuracy_full"))
+    """The make-bench accuracy section: its table, the run before scikit-learn, the full budget beside it."""
+    return render_table(d) + render_regressors(d, load(BEFORE_SKLEARN)) + render_budgets(d, load("accuracy_full"))
 
 
 def render_decision(d: dict) -> str:
