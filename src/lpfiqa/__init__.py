@@ -3,7 +3,7 @@
 Example:
     >>> import lpfiqa
     >>> lpfiqa.list_models()
-    ['lpf-synth-v1', 'lpf-synth-v2', 'lpf-synth-v3', 'lpf-synth-v4']
+    ['lpf-lite-v1', 'lpf-synth-v1', 'lpf-synth-v2', 'lpf-synth-v3', 'lpf-synth-v4']
 """
 
 from typing import TYPE_CHECKING
