@@ -92,13 +92,12 @@ def main(argv: list[str] | None = None) -> None:
     if apply_timing_args(args, child):
         return
     import lpfiqa
-    from lpfiqa.models import LPF
 
     set_threads(args.threads)
     runs, warmup = (3, 1) if args.quick else (7, 2)
     torch.manual_seed(0)
     scorers = {tag: lpfiqa.create_model(name) for tag, name in MODELS.items()}
-    modules = {tag: LPF(m.cfg, encoder=m.model.encoder, heads=m.heads).eval() for tag, m in scorers.items()}
+    modules = {tag: m.model for tag, m in scorers.items()}  # the LPF module each scorer wraps
     vgg = bare_vgg16()
     g = torch.Generator().manual_seed(0)
     res: dict = {}

@@ -14,17 +14,14 @@ multiples of the 32-px cell and tile offsets are too, so every tile pads like th
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..errors import WeightsError
 from .base import Preprocessing
-from .encoder import FrozenEncoder, fold_batch_norm, freeze
-from .mobilenet_v2 import _read_state
+from .encoder import FrozenEncoder, freeze, load_state, read_weights
 
 __all__ = ["BUNDLED_WEIGHTS", "EfficientNetLite0", "build", "load_efficientnet_lite0"]
 
@@ -119,6 +116,16 @@ class EfficientNetLite0(FrozenEncoder):
                     break
         return {k: v.contiguous() for k, v in out.items()}
 
+    def batch_norm_pairs(self) -> list[tuple[nn.Module, str, str]]:
+        """The stem's, the head's (with the classifier) and each block's (conv, batch norm) attributes."""
+        pairs: list[tuple[nn.Module, str, str]] = [(self, "_conv_stem", "_bn0")]
+        if hasattr(self, "_conv_head"):
+            pairs.append((self, "_conv_head", "_bn1"))
+        for block in self._blocks:
+            pairs += [(block, c, b) for c, b in (("_expand_conv", "_bn0"), ("_depthwise_conv", "_bn1"),
+                                                  ("_project_conv", "_bn2")) if hasattr(block, c)]
+        return pairs
+
     @torch.inference_mode()
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         """RGB in [0, 1], (B, 3, H, W) -> ImageNet logits (B, 1000) (needs ``classifier=True``)."""
@@ -139,29 +146,11 @@ def load_efficientnet_lite0(weights: str | Path | None = None, out_stages: tuple
         >>> sum(p.numel() for p in net.parameters())  # the efficientnet-lite0 release: 4,652,008
         4652008
     """
-    if weights is None:
-        ref = resources.files("lpfiqa") / "weights" / BUNDLED_WEIGHTS
-        with resources.as_file(ref) as path:
-            state = _read_state(Path(path))
-    else:
-        state = _read_state(Path(weights))
     net = EfficientNetLite0(out_stages=out_stages, classifier=classifier)
-    own = set(net.state_dict())
-    missing = sorted(own - set(state))
-    if missing:
-        raise WeightsError(f"{weights or BUNDLED_WEIGHTS}: missing EfficientNet-Lite0 tensors {missing[:3]}...")
-    try:
-        net.load_state_dict({k: state[k].float() if state[k].is_floating_point() else state[k] for k in own})
-    except RuntimeError as exc:
-        raise WeightsError(f"{weights or BUNDLED_WEIGHTS}: shapes do not match EfficientNet-Lite0 ({exc})") from exc
+    load_state(net, read_weights(weights, BUNDLED_WEIGHTS, "EfficientNet-Lite0"), str(weights or BUNDLED_WEIGHTS),
+               "EfficientNet-Lite0")
     if frozen:
-        pairs = [(net, "_conv_stem", "_bn0")] + ([(net, "_conv_head", "_bn1")] if classifier else [])
-        for block in net._blocks:
-            pairs += [(block, c, b) for c, b in (("_expand_conv", "_bn0"), ("_depthwise_conv", "_bn1"),
-                                                  ("_project_conv", "_bn2")) if hasattr(block, c)]
-        for owner, c, b in pairs:  # frozen: each batch norm folded into its conv (see fold_batch_norm)
-            fold_batch_norm(getattr(owner, c), getattr(owner, b).eval())
-            setattr(owner, b, nn.Identity())
+        net.fold_batch_norms()
     net = net.to(memory_format=torch.channels_last)
     return freeze(net) if frozen else net  # type: ignore[return-value]
 

@@ -8,12 +8,16 @@ bookkeeping (``out_stages``, ``channels``, ``strides``) and freezing.
 
 from __future__ import annotations
 
+from importlib import resources
+from pathlib import Path
+
 import torch
 from torch import nn
 
+from ..errors import WeightsError
 from .base import EncoderSpec, Preprocessing, encoder_spec
 
-__all__ = ["FrozenEncoder", "fold_batch_norm", "freeze"]
+__all__ = ["FrozenEncoder", "fold_batch_norm", "freeze", "load_state", "read_weights"]
 
 
 class FrozenEncoder(nn.Module):
@@ -57,6 +61,58 @@ class FrozenEncoder(nn.Module):
 
     def forward_stages(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         raise NotImplementedError
+
+    def batch_norm_pairs(self) -> list[tuple[nn.Module, str, str]]:
+        """(owner, conv attribute, batch-norm attribute) of every conv followed by a batch norm; none by default."""
+        return []
+
+    def fold_batch_norms(self) -> None:
+        """Fold every pair of :meth:`batch_norm_pairs` (frozen use only: see :func:`fold_batch_norm`)."""
+        for owner, conv, bn in self.batch_norm_pairs():
+            fold_batch_norm(getattr(owner, conv), getattr(owner, bn).eval())
+            setattr(owner, bn, nn.Identity())
+
+
+def read_weights(weights: str | Path | None, bundled: str, what: str) -> dict[str, torch.Tensor]:
+    """The state dict of ``weights`` (a .safetensors or torch .pth path), or of the bundled file when None.
+
+    A .pth is read with ``weights_only=True`` (no pickle code runs); ``what`` names the network in errors.
+
+    Raises:
+        WeightsError: the file is missing or cannot be decoded.
+    """
+    if weights is None:
+        with resources.as_file(resources.files("lpfiqa") / "weights" / bundled) as path:
+            return _read_file(Path(path), what)
+    return _read_file(Path(weights), what)
+
+
+def _read_file(path: Path, what: str) -> dict[str, torch.Tensor]:
+    if not path.exists():
+        raise WeightsError(f"{path}: no such weights file; pass a {what} .safetensors or torchvision .pth")
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+            return load_file(str(path))
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # any decode failure is the user's file, not our bug
+        raise WeightsError(f"{path}: cannot read weights ({exc}); expected safetensors or a torch state dict") from exc
+
+
+def load_state(net: nn.Module, state: dict[str, torch.Tensor], source: str, what: str) -> None:
+    """Load the tensors ``net`` needs from ``state`` (floating ones as float32); extra tensors are ignored.
+
+    Raises:
+        WeightsError: a tensor is missing or its shape does not fit (``source`` names the file).
+    """
+    own = list(net.state_dict())
+    missing = [k for k in own if k not in state]
+    if missing:
+        raise WeightsError(f"{source}: missing {what} tensors {missing[:3]}...")
+    try:
+        net.load_state_dict({k: state[k].float() if state[k].is_floating_point() else state[k] for k in own})
+    except RuntimeError as exc:
+        raise WeightsError(f"{source}: shapes do not match {what} ({exc})") from exc
 
 
 def freeze(net: nn.Module) -> nn.Module:

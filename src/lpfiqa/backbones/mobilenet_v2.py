@@ -13,15 +13,13 @@ Batch norm is in eval mode (a fixed per-channel affine map), so tiling stays exa
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from ..errors import WeightsError
 from .base import Preprocessing
-from .encoder import FrozenEncoder, fold_batch_norm, freeze
+from .encoder import FrozenEncoder, freeze, load_state, read_weights
 
 __all__ = ["BUNDLED_WEIGHTS", "MobileNetV2", "build", "load_mobilenet_v2"]
 
@@ -99,6 +97,15 @@ class MobileNetV2(FrozenEncoder):
                     break
         return {k: v.contiguous() for k, v in out.items()}  # NCHW whatever the path
 
+    def batch_norm_pairs(self) -> list[tuple[nn.Module, str, str]]:
+        """Every conv directly followed by a batch norm inside a block's nn.Sequential."""
+        pairs = []
+        for seq in [m for m in self.modules() if isinstance(m, nn.Sequential)]:
+            kids = list(seq.named_children())
+            pairs += [(seq, c, b) for (c, conv), (b, bn) in zip(kids, kids[1:], strict=False)
+                      if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d)]
+        return pairs
+
     @torch.inference_mode()
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         """RGB in [0, 1], (B, 3, H, W) -> ImageNet logits (B, 1000) (needs ``classifier=True``)."""
@@ -106,18 +113,6 @@ class MobileNetV2(FrozenEncoder):
             raise ValueError("this MobileNetV2 was built without its classifier; pass classifier=True")
         x = self.features(self.preprocess(x))
         return self.classifier(x.mean((2, 3)))
-
-
-def _read_state(path: Path) -> dict[str, torch.Tensor]:
-    if not path.exists():
-        raise WeightsError(f"{path}: no such weights file; pass a MobileNetV2 .safetensors or torchvision .pth")
-    try:
-        if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
-            return load_file(str(path))
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # any decode failure is the user's file, not our bug
-        raise WeightsError(f"{path}: cannot read weights ({exc}); expected safetensors or a torch state dict") from exc
 
 
 def load_mobilenet_v2(weights: str | Path | None = None, out_stages: tuple[str, ...] = ("block6", "block13"),
@@ -132,35 +127,13 @@ def load_mobilenet_v2(weights: str | Path | None = None, out_stages: tuple[str, 
         >>> sum(p.numel() for p in net.parameters())  # torchvision's mobilenet_v2: 3,504,872
         3504872
     """
-    if weights is None:
-        ref = resources.files("lpfiqa") / "weights" / BUNDLED_WEIGHTS
-        with resources.as_file(ref) as path:
-            state = _read_state(Path(path))
-    else:
-        state = _read_state(Path(weights))
     net = MobileNetV2(out_stages=out_stages, classifier=classifier)
-    own = set(net.state_dict())
-    missing = sorted(own - set(state))
-    if missing:
-        raise WeightsError(f"{weights or BUNDLED_WEIGHTS}: missing MobileNetV2 tensors {missing[:3]}...")
-    try:
-        net.load_state_dict({k: state[k] for k in own})
-    except RuntimeError as exc:
-        raise WeightsError(f"{weights or BUNDLED_WEIGHTS}: shapes do not match MobileNetV2 ({exc})") from exc
+    load_state(net, read_weights(weights, BUNDLED_WEIGHTS, "MobileNetV2"), str(weights or BUNDLED_WEIGHTS),
+               "MobileNetV2")
     if frozen:
-        fold_batch_norms(net)
+        net.fold_batch_norms()
     net = net.to(memory_format=torch.channels_last)  # the layout forward_stages runs in (no per-call weight copies)
     return freeze(net) if frozen else net  # type: ignore[return-value]
-
-
-def fold_batch_norms(net: nn.Module) -> None:
-    """Every (conv, batch norm) pair of the blocks folded into the conv (frozen use only: see fold_batch_norm)."""
-    for seq in [m for m in net.modules() if isinstance(m, nn.Sequential)]:
-        kids = list(seq.named_children())
-        for (_, conv), (name, bn) in zip(kids, kids[1:], strict=False):
-            if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
-                fold_batch_norm(conv, bn.eval())
-                setattr(seq, name, nn.Identity())
 
 
 def build(weights: str | Path | None, out_stages: tuple[str, ...]) -> MobileNetV2:

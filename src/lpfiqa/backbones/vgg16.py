@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import os
 import platform
-from importlib import resources
 from pathlib import Path
 
 import torch
@@ -32,7 +31,7 @@ from torch.nn import functional as F
 
 from ..errors import WeightsError
 from .base import Preprocessing
-from .encoder import FrozenEncoder, freeze
+from .encoder import FrozenEncoder, freeze, load_state, read_weights
 from .stages import VGG16_STAGES as STAGES
 
 __all__ = ["STAGES", "Preprocessing", "VGG16Features", "build", "load_vgg16"]
@@ -153,18 +152,6 @@ class VGG16Features(FrozenEncoder):
         return {k: v.contiguous() for k, v in out.items()}  # NCHW whatever the path
 
 
-def _read_state(path: Path) -> dict[str, torch.Tensor]:
-    if not path.exists():
-        raise WeightsError(f"{path}: no such weights file; pass a VGG16 .safetensors or torchvision .pth")
-    try:
-        if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
-            return load_file(str(path))
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # any decode failure is the user's file, not our bug
-        raise WeightsError(f"{path}: cannot read weights ({exc}); expected safetensors or a torch state dict") from exc
-
-
 def _from_torchvision(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     out = {}
     for (name, _, _), idx in zip(_CONVS, _TORCHVISION_INDEX, strict=True):
@@ -199,26 +186,11 @@ def load_vgg16(weights: str | Path | None = None,
         >>> sum(p.numel() for p in net.parameters()) == 14_714_688
         True
     """
-    if weights is None:
-        ref = resources.files("lpfiqa") / "weights" / BUNDLED_WEIGHTS
-        with resources.as_file(ref) as path:
-            state, pre = _read_state(Path(path)), Preprocessing.keras()
-    else:
-        path = Path(weights)
-        state = _read_state(path)
-        if any(k.startswith("features.") for k in state):
-            state, pre = _from_torchvision(state), Preprocessing.torchvision()
-        else:
-            pre = Preprocessing.keras()
+    state, pre = read_weights(weights, BUNDLED_WEIGHTS, "VGG16"), Preprocessing.keras()
+    if any(k.startswith("features.") for k in state):  # a torchvision file (the bundled one has our names)
+        state, pre = _from_torchvision(state), Preprocessing.torchvision()
     net = VGG16Features(pre, out_stages=out_stages)
-    own = net.state_dict()
-    missing = [k for k in own if k not in state]
-    if missing:
-        raise WeightsError(f"{weights or BUNDLED_WEIGHTS}: missing VGG16 tensors {missing[:3]}...")
-    try:
-        net.load_state_dict({k: state[k].float() for k in own})
-    except RuntimeError as exc:
-        raise WeightsError(f"{weights or BUNDLED_WEIGHTS}: shapes do not match VGG16 ({exc})") from exc
+    load_state(net, state, str(weights or BUNDLED_WEIGHTS), "VGG16")
     return freeze(net) if frozen else net
 
 
