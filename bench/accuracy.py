@@ -2,11 +2,12 @@
 
 Every method is trained and tested on exactly the same n random splits of the synthetic set
 by photo (validation photos carved from each training part choose epochs and hyper-parameters),
-from one extraction of the VGG16 token grids. Writes bench/results/accuracy.json and the
+from one extraction of the VGG16 token grids (LPF-Lite's row from a second one, of MobileNetV2's, swapped
+in by image name). Writes bench/results/accuracy.json and the
 protocol's Markdown/PNG report under bench/results/accuracy/.
 
 Usage:
-    python -m bench.accuracy                  # 10 splits, every baseline and the issue's ablations (~18 min)
+    python -m bench.accuracy                  # 10 splits, every baseline, the issue's ablations and LPF-Lite (~40 min)
     python -m bench.accuracy --quick          # 2 splits, fewer methods
     python -m bench.accuracy --per-photo 0 --epochs 4   # every image of every photo (~45 min on 2 cores)
     python -m bench.accuracy --extras         # also the variants kept for the record (first design, ...)
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from lpfiqa.backbones import STAGES
 from lpfiqa.models import LPFConfig
-from lpfiqa.protocol.baselines import StageSubset
+from lpfiqa.protocol.baselines import OtherEncoder, StageSubset
 from lpfiqa.protocol.data import feature_cache, load_set
 from lpfiqa.protocol.methods import LPFMethod, make_method
 from lpfiqa.protocol.within import run_within
@@ -47,6 +48,10 @@ from ._common import (
 # Every method reads one superset of token channels; each LPF variant takes its stages' slice,
 # so a change of stages is compared on the very same cached features.
 ALL_STAGES = ("conv3_3", "conv4_3", "conv5_3")
+# LPF-Lite's row: the LPF row's recipe on lpf-lite-v1's encoder and stages, from a second extraction
+# of the same images (OtherEncoder swaps the grids by image name, so the splits are the same).
+LITE_ENCODER, LITE_STAGES = "mobilenet_v2", ("block3", "block6", "block13")
+LITE_ROW = "LPF-Lite (MobileNetV2 block3+block6+block13)"
 
 
 def _channels(stages: tuple[str, ...]) -> slice:
@@ -77,6 +82,8 @@ def methods(tcfg: TrainConfig, quick: bool, extras: bool = False) -> list:
             if (cat, cmp) != (base.use_category, base.use_comparison)]
     out.append(lpf("LPF w/o weight stream (mean of scores)", use_weight_stream=False))
     if not quick:
+        lite = replace(base, encoder=LITE_ENCODER, stages=LITE_STAGES)
+        out.append(OtherEncoder(LPFMethod(lite, tcfg, LITE_ROW), {}, LITE_ROW, LITE_ENCODER))  # grids: main()
         out += [lpf("LPF, one stage (conv4_3)", stages=("conv4_3",)),
                 *[lpf(f"LPF{'' if base.use_category else ' + category task'} K={k}", num_classes=k, use_category=True)
                   for k in (2, 8)],
@@ -127,6 +134,11 @@ def main(argv: list[str] | None = None) -> None:
     manifest = subset_manifest(args.manifest, args.max_view, "train" if args.photos == "train" else None,
                                args.per_photo)
     data = load_set(manifest, feature_cache(LPFConfig(stages=ALL_STAGES)))
+    other = [m for m in ms if isinstance(m, OtherEncoder)]
+    if other:
+        lite = load_set(manifest, feature_cache(LPFConfig(encoder=LITE_ENCODER, stages=LITE_STAGES)))
+        for m in other:
+            m.grids.update(zip(lite.features.names, lite.features.grids, strict=True))
     result = run_within(data.features, data.groups, ms, n_splits=n_splits, seed=args.seed, scale=data.scale,
                         name="synthetic (by photo)", workers=args.workers)
     result.timing.update({"features_seconds": data.seconds, "images": len(data.rows),  # keys the report reads

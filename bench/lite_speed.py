@@ -1,19 +1,15 @@
-"""LPF-Lite against LPF-VGG16: images per second, peak memory, and where it stands among the pyiqa peers.
+"""LPF-Lite against LPF-VGG16: images per second in both engines, and peak memory.
 
 Why: LPF's cost is its encoder. LPF-Lite swaps VGG16 for MobileNetV2 (``lpfiqa.backbones``);
-the issue's targets are at least 5x the VGG16 model's images per second at 1024x768 on this CPU,
-and faster than every pyiqa deep NR peer above 5M parameters.
+the issue's target is at least 5x the VGG16 model's images per second at 1024x768 on this CPU.
 
 Measured in one process, round-robin (2 threads, inference mode, warm-ups, median), at each size:
-  lpf_e2e, lite_e2e   ``QualityModel.score_files([jpeg])`` of the bundled models (decode + encoder + heads)
-  lpf, lite           the ``LPF`` module on a (1, 3, H, W) tensor (the peers' protocol)
-  vgg16_ref           a bare torchvision-layout VGG16 on the same tensor (the peers' yardstick)
-plus each model's peak RSS scoring one JPEG in a fresh subprocess.
+  lpf_e2e, lite_e2e             ``QualityModel.score_files([jpeg])`` of the bundled models (decode + encoder + heads)
+  lpf_onnx_e2e, lite_onnx_e2e   the same through ONNX Runtime (``lpfiqa score --engine onnx``: the exported graph)
+  lpf, lite                     the ``LPF`` module on a (1, 3, H, W) tensor
+plus each model's peak RSS scoring one JPEG in a fresh subprocess (PyTorch engine).
 
-The peers run in their own venv (``bench.peers_speed``; their figures are in
-``bench/results/peers_speed.json``): each side is normalised by the VGG16 timed in its own
-process, as ``bench.peers_speed`` does, so ``lite_over_peer = (lite / vgg16_ours) / (peer / vgg16_theirs)``
-compares LPF-Lite with the peers from the stored peer run (below 1: LPF-Lite is faster).
+Against the pyiqa peers, timed in the same run as they are: ``bench.peers_speed``.
 
 Usage::
 
@@ -33,11 +29,9 @@ from ._common import (
     Benchmark,
     add_timing_args,
     apply_timing_args,
-    bare_vgg16,
     header,
     info_line,
     interleaved,
-    load,
     log,
     make_image,
     parser,
@@ -50,7 +44,6 @@ from ._common import (
 SIZES = ((384, 512), (768, 1024))  # (H, W): the peers' sizes
 MODELS = {"lpf": "lpf-synth-v4", "lite": "lpf-lite-v1"}
 TARGET_SPEEDUP = 5.0
-PEER_MIN_PARAMS = 5_000_000
 
 
 def child(spec: dict) -> dict:
@@ -63,24 +56,6 @@ def child(spec: dict) -> dict:
         path = make_image(Path(tmp) / "x.jpg", spec["width"], spec["height"])
         model.score_files([path])
     return {"peak_rss_mb": proc_status_mb("VmHWM")}
-
-
-def peer_comparison(ours: dict, peers: dict | None) -> dict:
-    """LPF-Lite (and LPF) over each stored peer, both normalised by their own process's VGG16."""
-    out: dict = {}
-    if not peers:
-        return out
-    for name, rec in peers.get("table", {}).items():
-        if name.startswith("_"):  # the stored run's own reference rows
-            continue
-        e = {"params": rec.get("params")}
-        for size, t in rec.items():
-            if not isinstance(t, dict) or size not in ours["vgg16_ref"] or not t.get("over_vgg16"):
-                continue  # another field, or a size the peer did not run
-            ref = ours["vgg16_ref"][size]["median_s"]
-            e[size] = {tag + "_over_peer": (ours[tag][size]["median_s"] / ref) / t["over_vgg16"] for tag in MODELS}
-        out[name] = e
-    return out
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -98,17 +73,19 @@ def main(argv: list[str] | None = None) -> None:
     torch.manual_seed(0)
     scorers = {tag: lpfiqa.create_model(name) for tag, name in MODELS.items()}
     modules = {tag: m.model for tag, m in scorers.items()}  # the LPF module each scorer wraps
-    vgg = bare_vgg16()
+    onnx = onnx_scorers(scorers, args.threads)
     g = torch.Generator().manual_seed(0)
     res: dict = {}
     with tempfile.TemporaryDirectory(prefix="lpfiqa-lite-") as tmp, torch.inference_mode():
         for h, w in SIZES:
             x = torch.rand(1, 3, h, w, generator=g)
             jpeg = make_image(Path(tmp) / f"{w}x{h}.jpg", w, h)
-            fns = {"vgg16_ref": functools.partial(vgg, x)}
+            fns = {}
             for tag in MODELS:
                 fns[tag] = functools.partial(modules[tag], x)
                 fns[tag + "_e2e"] = functools.partial(scorers[tag].score_files, [jpeg])
+                if tag in onnx:
+                    fns[tag + "_onnx_e2e"] = functools.partial(onnx[tag].score_files, [jpeg])
             log(f"timing at {w}x{h}: {', '.join(fns)}")
             for tag, t in interleaved(fns, warmup, runs).items():
                 res.setdefault(tag, {})[f"{h}x{w}"] = t
@@ -119,52 +96,63 @@ def main(argv: list[str] | None = None) -> None:
             memory.setdefault(tag, {})[f"{h}x{w}"] = run_child("lite_speed", spec, timeout=600).get("peak_rss_mb")
     params = {tag: {"total": sum(p.numel() for p in m.parameters()),
                     "encoder": sum(p.numel() for p in m.encoder.parameters())} for tag, m in modules.items()}
-    speedup = {size: res["lpf_e2e"][size]["median_s"] / res["lite_e2e"][size]["median_s"] for size in res["lpf_e2e"]}
-    peers = peer_comparison(res, load("peers_speed"))
-    big = [n for n, e in peers.items() if (e.get("params") or 0) > PEER_MIN_PARAMS]
+    speedup = {engine: {size: res[f"lpf{sfx}_e2e"][size]["median_s"] / res[f"lite{sfx}_e2e"][size]["median_s"]
+                        for size in res["lpf_e2e"]}
+               for engine, sfx in (("torch", ""), ("onnx", "_onnx")) if f"lite{sfx}_e2e" in res}
     at = f"{SIZES[-1][0]}x{SIZES[-1][1]}"
-    slower_than = [n for n in big if at in peers[n] and peers[n][at]["lite_over_peer"] >= 1]
     data = {**header("bench.lite_speed", args), "models": MODELS, "times": res, "peak_rss_mb": memory,
-            "params": params, "speedup_e2e": speedup, "target_speedup": TARGET_SPEEDUP,
-            "target_met": speedup[at] >= TARGET_SPEEDUP, "peers": peers, "peers_above_5m": big,
-            "lite_slower_than_peers_above_5m_at_1024x768": slower_than,
-            "peers_source": "bench/results/peers_speed.json (their own run, normalised by its VGG16)"}
+            "params": params, "speedup_e2e": speedup["torch"], "speedup_e2e_by_engine": speedup,
+            "onnx": "onnxruntime " + onnx_version() if onnx else "not installed",
+            "target_speedup": TARGET_SPEEDUP, "target_met": speedup["torch"][at] >= TARGET_SPEEDUP}
     path = write_json(args.out, data)
-    for size in speedup:
-        log(f"{size}: LPF-VGG16 {res['lpf_e2e'][size]['median_s']:.3f} s/img, LPF-Lite "
-            f"{res['lite_e2e'][size]['median_s']:.3f} s/img end to end: {speedup[size]:.1f}x")
-    log(f"peers above 5M parameters LPF-Lite is not faster than at {at}: {slower_than or 'none'}; wrote {path}")
+    for engine, by_size in speedup.items():
+        for size, x in by_size.items():
+            sfx = "" if engine == "torch" else "_onnx"
+            log(f"{engine} {size}: LPF-VGG16 {res[f'lpf{sfx}_e2e'][size]['median_s']:.3f} s/img, LPF-Lite "
+                f"{res[f'lite{sfx}_e2e'][size]['median_s']:.3f} s/img end to end: {x:.1f}x")
+    log(f"wrote {path}")
+
+
+def onnx_scorers(scorers: dict, threads: int) -> dict:
+    """Each model's ONNX Runtime scorer (exported once into the cache), or {} without onnxruntime."""
+    try:
+        from lpfiqa.export import OnnxQualityModel, onnx_for
+    except ImportError:  # the dev extras install it; a bare install times PyTorch only
+        log("onnxruntime not installed: timing the PyTorch engine only (pip install 'lpfiqa[onnx]')")
+        return {}
+    return {tag: OnnxQualityModel(onnx_for(m), threads=threads) for tag, m in scorers.items()}
+
+
+def onnx_version() -> str:
+    import onnxruntime
+
+    return onnxruntime.__version__
 
 
 def render(d: dict) -> str:
     t, m = d["times"], d["peak_rss_mb"]
-    rows = "\n".join(
-        f"| {size} | {t['lpf_e2e'][size]['median_s']:.3f} | {t['lite_e2e'][size]['median_s']:.3f} | "
-        f"{d['speedup_e2e'][size]:.1f}x | {1 / t['lite_e2e'][size]['median_s']:.1f} | "
-        f"{m['lpf'][size]:.0f} | {m['lite'][size]:.0f} |" for size in d["speedup_e2e"])
-    peer_rows = "\n".join(
-        f"| {n} | {e['params'] / 1e6:.1f}M | " + " | ".join(
-            f"{e[s]['lpf_over_peer']:.2f} | {e[s]['lite_over_peer']:.2f}" if s in e else "- | -"
-            for s in d["speedup_e2e"]) + " |" for n, e in d["peers"].items())
+    by_engine = d.get("speedup_e2e_by_engine", {"torch": d["speedup_e2e"]})
+    rows = []
+    for engine, speedup in by_engine.items():
+        sfx = "" if engine == "torch" else "_onnx"
+        name = "PyTorch" if engine == "torch" else "ONNX Runtime"
+        for size, x in speedup.items():
+            lpf, lite = t[f"lpf{sfx}_e2e"][size]["median_s"], t[f"lite{sfx}_e2e"][size]["median_s"]
+            mem = f"{m['lpf'][size]:.0f} | {m['lite'][size]:.0f}" if engine == "torch" else "- | -"
+            rows.append(f"| {name} | {size} | {lpf:.3f} | {lite:.3f} | {x:.1f}x | {1 / lite:.1f} | {mem} |")
     p = d["params"]
     return f"""{info_line(d)}
 
 LPF-Lite (`{d['models']['lite']}`, MobileNetV2) against LPF (`{d['models']['lpf']}`, VGG16), end to end from a JPEG
-through `QualityModel.score_files` (median s per image), and each one's peak RSS scoring one JPEG in a fresh process.
+(median s per image) in each engine: PyTorch (`QualityModel.score_files`) and ONNX Runtime (`--engine onnx`,
+{d.get('onnx', 'not timed')}); peak RSS scoring one JPEG in a fresh process (PyTorch).
 Parameters: LPF {p['lpf']['total']:,} ({p['lpf']['encoder']:,} in the encoder), LPF-Lite {p['lite']['total']:,}
-({p['lite']['encoder']:,}). Target: {d['target_speedup']:.0f}x at 1024x768: **{'met' if d['target_met'] else 'not met'}**.
+({p['lite']['encoder']:,}). Target: {d['target_speedup']:.0f}x at 1024x768 in PyTorch: **{'met' if d['target_met'] else 'not met'}**.
+Against the pyiqa peers, timed in the same run as they are: "Speed against the peers" above.
 
-| size (HxW) | LPF s/img | LPF-Lite s/img | speed-up | LPF-Lite img/s | LPF peak MB | LPF-Lite peak MB |
-| --- | --- | --- | --- | --- | --- | --- |
-{rows}
-
-Against the pyiqa peers (random weights; their times from `bench/results/peers_speed.json`, each side normalised by
-the VGG16 timed in its own process; below 1 = ours is faster). Peers above 5M parameters that LPF-Lite is not faster
-than at 1024x768: **{', '.join(d['lite_slower_than_peers_above_5m_at_1024x768']) or 'none'}**.
-
-| peer | params | LPF / peer 384x512 | LPF-Lite / peer 384x512 | LPF / peer 768x1024 | LPF-Lite / peer 768x1024 |
-| --- | --- | --- | --- | --- | --- |
-{peer_rows}
+| engine | size (HxW) | LPF s/img | LPF-Lite s/img | speed-up | LPF-Lite img/s | LPF peak MB | LPF-Lite peak MB |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+{chr(10).join(rows)}
 """
 
 

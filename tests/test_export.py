@@ -101,3 +101,16 @@ def test_lite_encoders_export_and_score_the_same(encoder: str, tmp_path: Path) -
     for i, (h, w) in enumerate(SIZES):
         image = torch.from_numpy(np.random.default_rng(i).random((3, h, w), dtype=np.float32))
         assert abs(engine.predict(image).score - model.predict(image).score) < 1e-3, (encoder, h, w)
+
+
+def test_bundled_lite_model_scores_the_same_in_onnx_runtime(tmp_path: Path) -> None:
+    """What the README recommends for speed (lpf-lite-v1 with --engine onnx) gives the pinned PyTorch scores."""
+    from conftest import PHOTOS
+    from PIL import Image
+    from test_pinned_scores import PHOTO_NAMES, PINNED_SCORES
+
+    import lpfiqa
+
+    engine = OnnxQualityModel(export_model(lpfiqa.create_model("lpf-lite-v1"), tmp_path / "lite.onnx", "onnx"))
+    got = [engine.predict(Image.open(PHOTOS / n).convert("RGB")).score for n in PHOTO_NAMES]
+    assert np.allclose(got, PINNED_SCORES["lpf-lite-v1"], atol=1e-3), got

@@ -324,3 +324,24 @@ def test_make_method_errors_say_what_to_do(monkeypatch) -> None:
     nameless = FeatureSet(data.grids, data.y)
     with pytest.raises(ConfigError, match="has no names"):
         BrisqueSVR().prepare(nameless)
+
+
+def test_other_encoder_runs_on_its_own_grids_over_the_same_splits(synthetic) -> None:
+    from lpfiqa.protocol.baselines import OtherEncoder
+
+    informative, groups = synthetic
+    gen = torch.Generator().manual_seed(1)  # the grids the runner is given carry no quality at all
+    blind = FeatureSet([torch.randn(3, 1, 2, generator=gen) for _ in informative.grids], informative.y,
+                       list(informative.names))
+    swapped = OtherEncoder(Oracle(), dict(zip(informative.names, informative.grids, strict=True)), "swapped", "other")
+    plain = Oracle()
+    plain.name = "oracle on the runner's grids"
+    res = run_within(blind, groups, [swapped, plain], n_splits=3, seed=0, progress=False)
+    direct = run_within(informative, groups, [Oracle()], n_splits=3, seed=0, progress=False)
+    got = [r.metrics["srcc"] for r in res.records if r.method == "swapped"]
+    assert got == [r.metrics["srcc"] for r in direct.records]  # the same splits, the other grids
+    assert min(got) > 0.95
+    assert max(r.metrics["srcc"] for r in res.records if r.method != "swapped") < 0.9  # the control
+    with pytest.raises(ConfigError, match="no other grid for 1 image"):
+        OtherEncoder(Oracle(), {n: g for n, g in zip(informative.names[1:], informative.grids[1:], strict=True)},
+                     "swapped", "other").swap(informative)

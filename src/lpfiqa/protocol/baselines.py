@@ -15,6 +15,7 @@ sees test labels (``test.y`` is NaN). ``lpfiqa protocol --method NAME`` builds t
 * :class:`NIQEMethod` NIQE (Mittal et al., SPL 2013): opinion-unaware, its pristine model fitted
   on the training part's best-scored images; reads the pixels.
 * :class:`StageSubset` runs any method on a slice of the token channels (one VGG16 stage).
+* :class:`OtherEncoder` runs any method on another encoder's grids of the same images (LPF-Lite's).
 
 Example:
     >>> import torch
@@ -31,6 +32,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import multiprocessing
 import os
@@ -49,7 +51,7 @@ from ..parallel import fork_map
 from ..training.fit import FeatureSet, random_windows
 from .methods import Method
 
-__all__ = ["BilinearHead", "BrisqueSVR", "GAPRegressor", "HyperHead", "NIQEMethod", "StageSubset"]
+__all__ = ["BilinearHead", "BrisqueSVR", "GAPRegressor", "HyperHead", "NIQEMethod", "OtherEncoder", "StageSubset"]
 
 #: Hyper-parameters tried on the validation part (the benchmark's grids).
 RIDGE_ALPHAS = (0.1, 1.0, 10.0, 100.0, 1000.0)
@@ -353,6 +355,52 @@ class StageSubset(Method):
     def describe(self):
         return {**self.method.describe(), "name": self.name,
                 "channels": [self.channels.start, self.channels.stop]}
+
+    def last_info(self):
+        return self.method.last_info()
+
+
+class OtherEncoder(Method):
+    """Runs a method on another encoder's token grids of the same images, looked up by image name.
+
+    The protocol splits the images it was given; this swaps each part's grids for the other
+    encoder's (e.g. LPF-Lite's MobileNetV2 tokens beside LPF's VGG16 ones), so encoders are
+    compared on the very same splits, validation photos and targets.
+
+    Args:
+        method: what to run (its config must describe the other encoder's tokens).
+        grids: image name (``FeatureSet.names``) -> that image's (C, h, w) grid from the other encoder.
+        name: the row label.
+        encoder: the other encoder's name, for :meth:`describe`.
+
+    Example:
+        >>> import torch
+        >>> y = np.linspace(0, 1, 6)
+        >>> data = FeatureSet([torch.zeros(4, 1, 1)] * 6, y, names=[f"{i}.png" for i in range(6)])
+        >>> other = {f"{i}.png": torch.full((2, 1, 1), float(v)) for i, v in enumerate(y)}
+        >>> m = OtherEncoder(GAPRegressor("ridge"), other, "ridge on other", "mobilenet_v2")
+        >>> m.swap(data).grids[5].shape, m.describe()["encoder"]
+        (torch.Size([2, 1, 1]), 'mobilenet_v2')
+    """
+
+    def __init__(self, method: Method, grids: dict[str, torch.Tensor], name: str, encoder: str) -> None:
+        self.method, self.grids, self.name, self.encoder = method, grids, name, encoder
+
+    def swap(self, part: FeatureSet) -> FeatureSet:
+        missing = [n for n in part.names if n not in self.grids]
+        if missing or not part.names:
+            raise ConfigError(f"{self.name}: no {self.encoder} grid for {len(missing) or 'unnamed'} image(s), e.g. "
+                              f"{missing[:1]}; extract both encoders' features from the same manifest")
+        return dataclasses.replace(part, grids=[self.grids[n] for n in part.names])
+
+    def prepare(self, data):
+        self.method.prepare(self.swap(data))
+
+    def fit_predict(self, train, val, test, *, seed=0):
+        return self.method.fit_predict(self.swap(train), self.swap(val), self.swap(test), seed=seed)
+
+    def describe(self):
+        return {**self.method.describe(), "name": self.name, "encoder": self.encoder}
 
     def last_info(self):
         return self.method.last_info()
