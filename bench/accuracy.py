@@ -244,7 +244,18 @@ def _cells(r: dict, keys: tuple[str, ...]) -> str:
 def _per_photo(d: dict) -> str:
     n = d.get("per_photo", 0)
     return (f" (at most {n} of each photo: the clean one and a fixed choice of its distorted versions, so that the "
-            f"table's 100 LPF fits take minutes, not an hour; `--per-photo 0` uses them all)") if n else ""
+            f"table's {_lpf_fits(d)} LPF fits take minutes, not an hour; `--per-photo 0` uses them all)") if n else ""
+
+
+def _lpf_fits(d: dict) -> int:
+    return sum(r["splits"] for r in d["summary"] if r["method"].startswith("LPF"))
+
+
+def _lite_note(d: dict) -> str:
+    if not any(r["method"] == LITE_ROW for r in d["summary"]):
+        return ""
+    return (f"\n{LITE_ROW}: the LPF row's recipe and splits on `lpf-lite-v1`'s encoder and stages (MobileNetV2 tokens "
+            "from a second extraction of the same images), not that model's own training recipe.\n")
 
 
 def render_table(d: dict) -> str:
@@ -276,7 +287,7 @@ PLCC is on the raw predictions. "PLCC, logistic" is after the 4-parameter logist
 per split on the test predictions: the field's usual way to take a monotone bend of the score scale out
 before measuring linearity, so a method whose raw PLCC trails its logistic PLCC ranks well but bends
 the scale.
-
+{_lite_note(d)}
 {helps}
 
 Target: LPF's median SRCC and PLCC above every baseline's by at least {x['target_margin']} ("target met" reads the
