@@ -114,3 +114,17 @@ def test_bundled_lite_model_scores_the_same_in_onnx_runtime(tmp_path: Path) -> N
     engine = OnnxQualityModel(export_model(lpfiqa.create_model("lpf-lite-v1"), tmp_path / "lite.onnx", "onnx"))
     got = [engine.predict(Image.open(PHOTOS / n).convert("RGB")).score for n in PHOTO_NAMES]
     assert np.allclose(got, PINNED_SCORES["lpf-lite-v1"], atol=1e-3), got
+
+
+def test_create_model_engine_errors_say_what_to_do(tmp_path: Path) -> None:
+    from lpfiqa.errors import ConfigError, UnknownModelError
+    from lpfiqa.registry import create_model
+
+    with pytest.raises(ConfigError, match="engine 'tensorrt': choose one of torch, onnx"):
+        create_model("lpf-lite-v1", engine="tensorrt")
+    with pytest.raises(ConfigError, match="is an ONNX file; score it with engine='onnx'"):
+        create_model(str(tmp_path / "m.onnx"))
+    with pytest.raises(UnknownModelError, match="no such ONNX file; write one with `lpfiqa export"):
+        create_model(str(tmp_path / "m.onnx"), engine="onnx")
+    with pytest.raises(UnknownModelError, match="neither a registered model"):
+        create_model("lpf-lite-v9", engine="onnx")  # the name is checked before any export

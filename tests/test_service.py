@@ -325,3 +325,24 @@ def test_config_validation() -> None:
         ServiceConfig(max_body_bytes=0)
     with pytest.raises(ConfigError, match="`body_timeout` -1"):
         ServiceConfig(body_timeout=-1)
+
+
+def test_the_onnx_engine_serves_the_same_answers(tmp_path) -> None:
+    """`lpfiqa serve --engine onnx`: over ONNX Runtime the app answers like the PyTorch one (scores, maps, ...)."""
+    pytest.importorskip("onnxruntime", reason="the ONNX engine needs the onnx extra: pip install 'lpfiqa[onnx]'")
+    from lpfiqa.export import export_model
+    from lpfiqa.registry import create_model
+
+    diag = small_model("diag", diagnosis=True)
+    engine = create_model(export_model(diag, tmp_path / "m.onnx", "onnx"), engine="onnx")
+    apps = {name: create_app(m, ServiceConfig(log_requests=False)) for name, m in (("torch", diag), ("onnx", engine))}
+    with TestClient(apps["torch"]) as a, TestClient(apps["onnx"]) as b:
+        info_a, info_b = a.get("/v1/model").json(), b.get("/v1/model").json()
+        assert (info_a["engine"], info_b["engine"]) == ("torch", "onnx")
+        assert {k: v for k, v in info_a.items() if k != "engine"} == {k: v for k, v in info_b.items() if k != "engine"}
+        for body in (PNG, JPEG):
+            (x,), (y,) = (c.post("/v1/score?maps=true", content=body).json()["results"] for c in (a, b))
+            assert y["score"] == pytest.approx(x["score"], abs=1e-3) and y["top_family"] == x["top_family"]
+            assert np.allclose(y["score_map"], x["score_map"], atol=1e-3)
+            assert np.allclose(y["weight_map"], x["weight_map"], atol=1e-5)
+        assert b.post("/v1/map?format=png", content=PNG).headers["content-type"] == "image/png"

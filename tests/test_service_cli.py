@@ -38,10 +38,13 @@ def _first_line(proc: subprocess.Popen, timeout: float) -> str:
     return line[0].strip()
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_serve_process_answers_then_stops_on_sigterm(model_dir: Path, workers: int) -> None:
+# onnx with 2 workers: the parent exports the model once and each worker loads that file
+@pytest.mark.parametrize(("workers", "engine"), [(1, "torch"), (2, "torch"), (2, "onnx")])
+def test_serve_process_answers_then_stops_on_sigterm(model_dir: Path, workers: int, engine: str) -> None:
+    if engine == "onnx":
+        pytest.importorskip("onnxruntime", reason="the ONNX engine needs the onnx extra: pip install 'lpfiqa[onnx]'")
     proc = subprocess.Popen([sys.executable, "-m", "lpfiqa", "serve", "--port", "0", "--model", str(model_dir),
-                             "--workers", str(workers), "--threads", "1", "--quiet"],
+                             "--workers", str(workers), "--threads", "1", "--quiet", "--engine", engine],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         url = _first_line(proc, timeout=120)
@@ -52,6 +55,8 @@ def test_serve_process_answers_then_stops_on_sigterm(model_dir: Path, workers: i
             with urllib.request.urlopen(request, timeout=120) as resp:
                 out = json.loads(resp.read())
             assert out["results"][0]["width"] == 64 and out["model"] == str(model_dir)
+        with urllib.request.urlopen(url + "/v1/model", timeout=30) as resp:
+            assert json.loads(resp.read())["engine"] == engine
         with urllib.request.urlopen(url + "/", timeout=30) as resp:
             assert b'id="drop"' in resp.read()
     finally:

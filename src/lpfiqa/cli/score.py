@@ -145,15 +145,9 @@ def _engine(model: str, engine: str, max_pixels: int | None, threads: int) -> Qu
     """The model to score with: PyTorch's, or ONNX Runtime's (from an .onnx file, or exported once and cached)."""
     from ..registry import create_model
 
-    if engine == "torch":
-        if model.endswith(".onnx"):
-            raise click.BadParameter(f"{model} is an ONNX file; add --engine onnx", param_hint="--model")
-        return create_model(model, max_pixels=max_pixels)
-    from ..export import OnnxQualityModel, onnx_for
-
-    kwargs = {"max_pixels": max_pixels} if max_pixels else {}
-    path = Path(model) if model.endswith(".onnx") else onnx_for(create_model(model))
-    return OnnxQualityModel(path, threads=threads, **kwargs)  # type: ignore[return-value]
+    if engine == "torch" and model.endswith(".onnx"):
+        raise click.BadParameter(f"{model} is an ONNX file; add --engine onnx", param_hint="--model")
+    return create_model(model, max_pixels=max_pixels, engine=engine, threads=threads)
 
 
 def _summary(qm: QualityModel, records: list[ScoreRecord], seconds: float, workers: int, skipped: list[str],

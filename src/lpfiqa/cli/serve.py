@@ -35,10 +35,14 @@ def _is_loopback(host: str) -> bool:
               help="Most files in one multipart request.")
 @click.option("--max-pending", type=click.IntRange(1), default=16, show_default=True,
               help="Requests scoring or queued at once per worker; more wait, then get 503.")
-@click.option("--threads", type=click.IntRange(0), default=0, help="Torch threads per worker (0: default).")
+@click.option("--engine", type=click.Choice(["torch", "onnx"]), default="torch", show_default=True,
+              help="Run the model in PyTorch, or in ONNX Runtime (--model FILE.onnx, or exported once and cached; "
+                   "LPF-Lite is several times faster there).")
+@click.option("--threads", type=click.IntRange(0), default=0,
+              help="Torch (or ONNX Runtime) threads per worker (0: default).")
 @click.option("-q", "--quiet", is_flag=True, help="No access log (one line per request on stderr).")
 def serve_cmd(model: str, host: str, port: int, workers: int, max_body_mb: float, max_pixels: int, max_files: int,
-              max_pending: int, threads: int, quiet: bool) -> None:
+              max_pending: int, engine: str, threads: int, quiet: bool) -> None:
     """Serve a model over HTTP: a web page at /, JSON at /v1/score and /v1/map.
 
     \b
@@ -70,18 +74,21 @@ def serve_cmd(model: str, host: str, port: int, workers: int, max_body_mb: float
 
         if threads:
             torch.set_num_threads(threads)
-        target = create_model(model)
+        try:
+            target = create_model(model, engine=engine, threads=threads)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from exc
 
     def on_ready(url: str) -> None:
         click.echo(url)
-        click.echo(f"serving {model} on {url} with {workers} worker(s): page at {url}/, API docs at {url}/docs; "
-                   "Ctrl+C to stop", err=True)
+        click.echo(f"serving {model} ({engine}) on {url} with {workers} worker(s): page at {url}/, "
+                   f"API docs at {url}/docs; Ctrl+C to stop", err=True)
         if not _is_loopback(host):
             click.echo(f"warning: {host} is reachable from the network and the service has no "
                        "authentication; use 127.0.0.1 behind a reverse proxy for anything public", err=True)
 
     try:
-        serve(target, host, port, config, workers=workers, threads=threads, on_ready=on_ready)
+        serve(target, host, port, config, workers=workers, threads=threads, on_ready=on_ready, engine=engine)
     except OSError as exc:
         raise click.ClickException(exc.strerror or str(exc)) from exc
     click.echo(f"stopped {model}", err=True)

@@ -33,6 +33,7 @@ class ModelAnswer(BaseModel):
     min_side: int
     diagnosis_families: list[str]
     preprocessing: str
+    engine: str = Field("torch", description="what runs the model: torch (PyTorch) or onnx (ONNX Runtime)")
     max_pixels: int
     max_body_bytes: int
     max_files: int

@@ -111,7 +111,8 @@ def app_from_env() -> FastAPI:
         import torch
 
         torch.set_num_threads(int(spec["threads"]))
-    return create_app(create_model(spec["model"]), ServiceConfig.from_json(spec["config"]))
+    model = create_model(spec["model"], engine=spec.get("engine", "torch"), threads=int(spec.get("threads") or 0))
+    return create_app(model, ServiceConfig.from_json(spec["config"]))
 
 
 def uvicorn_config(app: Any, config: ServiceConfig, workers: int = 1, max_connections: int = 256) -> uvicorn.Config:
@@ -125,7 +126,8 @@ def uvicorn_config(app: Any, config: ServiceConfig, workers: int = 1, max_connec
 
 
 def serve(model: QualityModel | str, host: str = "127.0.0.1", port: int = 8000, config: ServiceConfig | None = None,
-          workers: int = 1, threads: int = 0, on_ready: Callable[[str], None] | None = None) -> None:
+          workers: int = 1, threads: int = 0, on_ready: Callable[[str], None] | None = None,
+          engine: str = "torch") -> None:
     """Run the service until SIGINT/SIGTERM (then finish the requests in flight and return).
 
     Args:
@@ -134,8 +136,10 @@ def serve(model: QualityModel | str, host: str = "127.0.0.1", port: int = 8000, 
         port: TCP port; 0 picks a free one (``on_ready`` gets the URL).
         config: limits, pools and timeouts.
         workers: processes sharing the socket, each with its own model.
-        threads: torch threads per worker process (0: torch's default).
+        threads: torch (or ONNX Runtime) threads per worker process (0: the library's default).
         on_ready: called with ``http://HOST:PORT`` once the socket is bound.
+        engine: for a model given by name or path: ``"torch"``, or ``"onnx"`` (ONNX Runtime; a
+            registered model is exported once, here, and every worker loads that file).
 
     Raises:
         OSError: the address cannot be bound.
@@ -146,13 +150,19 @@ def serve(model: QualityModel | str, host: str = "127.0.0.1", port: int = 8000, 
         if workers > 1:
             if not isinstance(model, str):
                 raise TypeError("serve(workers > 1) needs the model's name or path, so that each worker loads it")
-            os.environ[ENV] = json.dumps({"model": model, "config": config.to_json(), "threads": threads})
+            if engine == "onnx" and not model.endswith(".onnx"):  # export once here, not once per worker
+                from ..export import onnx_for
+                from ..registry import create_model
+
+                model = str(onnx_for(create_model(model)))
+            os.environ[ENV] = json.dumps({"model": model, "config": config.to_json(), "threads": threads,
+                                          "engine": engine})
             ucfg = uvicorn_config("lpfiqa.service.server:app_from_env", config, workers)
         else:
             if isinstance(model, str):
                 from ..registry import create_model
 
-                model = create_model(model)
+                model = create_model(model, engine=engine, threads=threads)
             from .app import create_app
 
             ucfg = uvicorn_config(create_app(model, config), config)
