@@ -135,14 +135,17 @@ def main(argv: list[str] | None = None) -> None:
                                args.per_photo)
     data = load_set(manifest, feature_cache(LPFConfig(stages=ALL_STAGES)))
     other = [m for m in ms if isinstance(m, OtherEncoder)]
+    lite_seconds = None
     if other:
         lite = load_set(manifest, feature_cache(LPFConfig(encoder=LITE_ENCODER, stages=LITE_STAGES)))
+        lite_seconds = lite.seconds
         for m in other:
             m.grids.update(zip(lite.features.names, lite.features.grids, strict=True))
     result = run_within(data.features, data.groups, ms, n_splits=n_splits, seed=args.seed, scale=data.scale,
                         name="synthetic (by photo)", workers=args.workers)
     result.timing.update({"features_seconds": data.seconds, "images": len(data.rows),  # keys the report reads
-                          "cache_hits": data.cache_hits, "cache_misses": data.cache_misses})
+                          "cache_hits": data.cache_hits, "cache_misses": data.cache_misses,
+                          "lite_features_seconds": lite_seconds})  # the second (MobileNetV2) extraction
     result.save(args.out / args.name)
     out = {**header("bench.accuracy", args), "splits": n_splits, "epochs": epochs,
            "images": len(data.rows), "per_photo": args.per_photo, "photos": args.photos, "summary": result.summary(),
