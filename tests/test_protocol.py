@@ -132,8 +132,15 @@ def test_workers_give_the_same_results_in_the_same_order(synthetic) -> None:
     serial = run_within(data, groups, methods, n_splits=2, seed=3, progress=False)
     forked = run_within(data, groups, methods, n_splits=2, seed=3, progress=False, workers=2)
     assert [(r.split, r.method) for r in forked.records] == [(r.split, r.method) for r in serial.records]
-    assert [r.metrics for r in forked.records] == [r.metrics for r in serial.records]
     assert all(np.array_equal(p.pred, q.pred) for p, q in zip(serial.predictions, forked.predictions, strict=True))
+    # Equal predictions give equal metrics, except the fitted logistic maps' (*_l4, *_l5): scipy's iterative
+    # fit is not bitwise the same in a forked worker (it once differed in the 11th digit, CI 2026-12-02,
+    # on equal predictions; BLAS threading is the likely cause, not confirmed).
+    for a, b in zip(forked.records, serial.records, strict=True):
+        fitted = {k for k in a.metrics if k.endswith(("_l4", "_l5"))}
+        assert fitted and {k: v for k, v in a.metrics.items() if k not in fitted} == \
+            {k: v for k, v in b.metrics.items() if k not in fitted}
+        assert {k: a.metrics[k] for k in fitted} == pytest.approx({k: b.metrics[k] for k in fitted}, abs=1e-8)
     with pytest.raises(ConfigError, match="workers"):
         run_within(data, groups, methods, n_splits=2, workers=0, progress=False)
 
