@@ -7,7 +7,7 @@ in by image name). Writes bench/results/accuracy.json and the
 protocol's Markdown/PNG report under bench/results/accuracy/.
 
 Usage:
-    python -m bench.accuracy                  # 10 splits, every baseline, the ablations and LPF-Lite (~40 min)
+    python -m bench.accuracy                  # 10 splits, every baseline, the ablations and LPF-Lite (~21 min)
     python -m bench.accuracy --quick          # 2 splits, fewer methods
     python -m bench.accuracy --per-photo 0 --epochs 4   # every image of every photo (~45 min on 2 cores)
     python -m bench.accuracy --extras         # also the variants kept for the record (first design, ...)
