@@ -5,22 +5,23 @@ a table of LPF-Lite in ORT against the peers in PyTorch mixes the model's lead w
 This script gives the peers the same runtime: each peer's network (``metric.net``) is exported
 with ``torch.onnx`` (TorchScript tracer, opset 17) at each input size and timed in ONNX Runtime
 with the shared bench's protocol (2 intra-op threads, 2 warm-ups, 5 runs, median, the same seeded
-random tensors), with a bare VGG16 in PyTorch at the start and end as the yardstick, exactly as
-``../shared/peers/bench.py`` records it. Its JSON lines have that script's format, so
-``bench.peers_speed.combine`` reads both.
+random tensors), with a bare VGG16 in PyTorch at the start and end as the yardstick
+(``_common.bare_vgg16``: the layout ``../shared/peers/bench.py`` times with torchvision). Its JSON
+lines have that script's format, so ``bench.peers_speed.combine`` reads both.
 
 What is and is not exported:
 - A traced graph freezes whatever the Python code chose for that input (HyperIQA's crop positions,
   the shapes): the same work as in PyTorch for that size, one export per size.
 - NIMA's resize to 299 and centre crop are Python on the tensor's shape, which the tracer cannot
-  follow; they stay in PyTorch (timed with the rest) and the graph starts at the 299x299 crop.
+  follow; they stay in PyTorch (pyiqa's own ``preprocess``, timed with the rest) and the graph starts
+  at the normalised 299x299 crop.
 - MUSIQ's multi-scale patching fails to trace for the same reason and is reported as an error.
 Each record also holds the largest difference between the graph's output and PyTorch's.
 
-Usage (``bench.peers_speed`` runs it when ``.venv-peers`` has onnxruntime)::
+Usage, from the repository root (``bench.peers_speed`` runs it when ``.venv-peers`` has onnxruntime)::
 
     .venv-peers/bin/pip install onnxruntime==1.31.1 onnx==1.23.2
-    PEERS_CACHE=/tmp/peers-cache .venv-peers/bin/python bench/peers_onnx.py OUT.jsonl \\
+    PEERS_CACHE=/tmp/peers-cache .venv-peers/bin/python -m bench.peers_onnx OUT.jsonl \\
         --peers-dir ../shared/peers nima paq2piq
 """
 
@@ -32,6 +33,8 @@ import json
 import statistics
 import sys
 import time
+
+from ._common import bare_vgg16
 
 SIZES = ((384, 512), (768, 1024))
 WARM, REPS = 2, 5
@@ -63,22 +66,18 @@ def graph_input(name: str, net, torch):
     """(module to export, tensor -> its input): NIMA's shape-dependent resize and crop stay outside."""
     if name != "nima":
         return net, lambda x: x
-    import torchvision.transforms.functional as TF
     from pyiqa.archs.nima_arch import dist_to_mos
 
-    side = net.base_model.default_cfg["input_size"][-1]
-
-    class Core(torch.nn.Module):  # NIMA.forward after preprocess's resize and crop
+    class Core(torch.nn.Module):  # NIMA.forward after its preprocess (resize, centre crop, normalisation)
         def __init__(self) -> None:
             super().__init__()
             self.net = net  # a submodule, so that its weights export as weights
 
         def forward(self, x):
             n = self.net
-            x = (x - n.default_mean) / n.default_std
             return dist_to_mos(n.classifier(n.global_pool(n.base_model(x)[-1])))
 
-    return Core().eval(), lambda x: TF.center_crop(TF.resize(x, side), side)
+    return Core().eval(), net.preprocess
 
 
 def session(module, example, threads: int, ort, torch):
@@ -122,8 +121,8 @@ def bench_peer(name: str, op, ort, torch) -> dict:
     return rec
 
 
-def bench_vgg(tag: str, torch, torchvision) -> dict:
-    vgg = torchvision.models.vgg16(weights=None).features.eval()
+def bench_vgg(tag: str, torch) -> dict:
+    vgg = bare_vgg16()
     rec: dict = {"model": tag, "builds": True, "params": sum(p.numel() for p in vgg.parameters())}
     g = torch.Generator().manual_seed(0)
     with torch.inference_mode():
@@ -143,7 +142,6 @@ def main(argv: list[str] | None = None) -> None:
     import offline_patches as op  # before anything else touches torch or pyiqa
     import onnxruntime as ort
     import torch
-    import torchvision
 
     torch.set_num_threads(2)
     with open(args.out, "a") as out:
@@ -152,10 +150,10 @@ def main(argv: list[str] | None = None) -> None:
             out.write(json.dumps(rec) + "\n")
             out.flush()
 
-        emit(bench_vgg("vgg16_features_ref_start", torch, torchvision))
+        emit(bench_vgg("vgg16_features_ref_start", torch))
         for name in args.models:
             emit(bench_peer(name, op, ort, torch))
-        emit(bench_vgg("vgg16_features_ref_end", torch, torchvision))
+        emit(bench_vgg("vgg16_features_ref_end", torch))
 
 
 if __name__ == "__main__":

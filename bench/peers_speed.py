@@ -70,31 +70,20 @@ LABELS = {"lpf": "LPF", "lite": "LPF-Lite", "lite_onnx": "LPF-Lite, ONNX Runtime
 PEER_MIN_PARAMS = 5_000_000  # the issue's "deep NR peers above 5M parameters"
 
 
-def _onnx_session(model, threads: int):
-    """An ONNX Runtime session of ``model``'s exported graph, or None with the reason (ORT not installed)."""
-    try:
-        from lpfiqa.export import OnnxQualityModel, onnx_for
-    except ImportError as e:  # pragma: no cover - the dev extras install onnxruntime
-        return None, f"onnxruntime not importable ({e}); pip install 'lpfiqa[onnx]'"
-    return OnnxQualityModel(onnx_for(model), threads=threads), ""
-
-
 def time_ours(warmup: int, runs: int, threads: int = 2) -> dict:
     """This process: VGG16 reference (start), our rows on tensors and end to end, VGG16 reference (end)."""
     import lpfiqa
+    from lpfiqa.errors import ConfigError
 
     torch.manual_seed(0)
     scorers: dict = {}
     out: dict = {"models": {tag: f"{name} ({engine})" for tag, name, engine in OURS}}
     for tag, name, engine in OURS:
-        model = lpfiqa.create_model(name)
-        if engine == "onnx":
-            model, why = _onnx_session(model, threads)
-            if model is None:
-                log(f"ours: {tag} skipped: {why}")
-                out.setdefault("skipped", {})[tag] = why
-                continue
-        scorers[tag] = model
+        try:
+            scorers[tag] = lpfiqa.create_model(name, engine=engine, threads=threads)
+        except ConfigError as e:  # onnxruntime or onnx not installed: that row only is skipped
+            log(f"ours: {tag} skipped: {e}")
+            out.setdefault("skipped", {})[tag] = str(e)
     out["params"] = {tag: sum(p.numel() for p in scorers[tag].model.parameters())
                      for tag, _, engine in OURS if engine == "torch"}
     out["params_lpf"] = out["params"]["lpf"]
@@ -110,7 +99,7 @@ def time_ours(warmup: int, runs: int, threads: int = 2) -> dict:
                     fn = functools.partial(vgg, x)
                 elif tag.endswith("_e2e"):
                     fn = functools.partial(scorers[tag[:-4]].score_files, [make_image(Path(tmp) / f"{w}x{h}.jpg", w, h)])
-                elif hasattr(scorers[tag], "session"):  # the graph on the same tensor, no decoding
+                elif scorers[tag].engine == "onnx":  # the graph on the same tensor, no decoding
                     fn = functools.partial(scorers[tag].session.run, None, {"image": x.numpy()})
                 else:
                     fn = functools.partial(scorers[tag].model, x)
@@ -135,15 +124,15 @@ def peers_python(path: str) -> tuple[str | None, str]:
 
 
 def run_peers(python: str, peers_dir: Path, models: list[str], timeout: float,
-              script: Path | None = None) -> list[dict]:
-    """Run the shared bench.py (or ``script``, e.g. peers_onnx.py), echoing its progress; return its JSONL records."""
+              module: str | None = None) -> list[dict]:
+    """Run the shared bench.py (or ``module`` from the repository root: bench.peers_onnx), echoing its progress;
+    return its JSONL records."""
     with tempfile.TemporaryDirectory(prefix="lpfiqa-peers-") as tmp:
         out = Path(tmp) / "peers.jsonl"
         env = {**os.environ, "PEERS_CACHE": os.environ.get("PEERS_CACHE", str(Path(tmp) / "cache"))}
-        cmd = ([python, str(peers_dir / "bench.py"), str(out), *models] if script is None else
-               [python, str(script), str(out), *models, "--peers-dir", str(peers_dir)])
-        proc = subprocess.Popen(cmd, cwd=peers_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True)
+        cmd, cwd = (([python, str(peers_dir / "bench.py"), str(out), *models], peers_dir) if module is None else
+                    ([python, "-m", module, str(out), *models, "--peers-dir", str(peers_dir)], ROOT))
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
             for line in proc.stdout:  # type: ignore[union-attr]
                 if line.startswith("{"):
@@ -151,7 +140,7 @@ def run_peers(python: str, peers_dir: Path, models: list[str], timeout: float,
                     times = [f"{k} {v['median_s']:.3f} s" for k, v in rec.items()
                              if isinstance(v, dict) and "median_s" in v]
                     err = f" ERROR {rec['error']}" if "error" in rec else ""
-                    log(f"peers{' (ONNX Runtime)' if script else ''}: {rec['model']}: {', '.join(times)}{err}")
+                    log(f"peers{' (ONNX Runtime)' if module else ''}: {rec['model']}: {', '.join(times)}{err}")
             proc.wait(timeout=timeout)
         finally:
             if proc.poll() is None:
@@ -251,8 +240,8 @@ def main(argv: list[str] | None = None) -> None:
     if python is not None and not args.no_peers_onnx:
         if has_onnxruntime(python):
             onnx_models = [m for m in ONNX_PEERS if m in models]
-            log(f"running bench/peers_onnx.py {' '.join(onnx_models)} (the peers in ONNX Runtime)")
-            onnx_recs = run_peers(python, Path(args.peers_dir), onnx_models, args.timeout, ROOT / "bench" / "peers_onnx.py")
+            log(f"running bench.peers_onnx {' '.join(onnx_models)} (the peers in ONNX Runtime)")
+            onnx_recs = run_peers(python, Path(args.peers_dir), onnx_models, args.timeout, "bench.peers_onnx")
         else:
             log(f"peers in ONNX Runtime not timed: {python} lacks onnxruntime ({ONNX_INSTALL})")
     result["peers_raw"] = recs
@@ -311,7 +300,7 @@ def render(d: dict) -> str:
         rows.append(f"| {name} | {m.get('params') or 0:,} | {cells} |")
     ref = d.get("table", {}).get("_vgg16_ref", {})
     own = "\n".join(f"| {LABELS[t]} | " + " | ".join(f"{ref[s][t + '_s']:.3f}" if t + "_s" in ref.get(s, {}) else "-"
-                                                       for s in sizes) + " |" for t in mine if t != "lpf" or ref)
+                                                       for s in sizes) + " |" for t in mine)
     heads = " | ".join(f"{LABELS[t]}/peer" for t in mine)
     ncols = 2 + 2 * (1 + len(mine))
     slow = d.get("slower_than_peers_above_5m_at_1024x768", {})

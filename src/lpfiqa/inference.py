@@ -101,6 +101,8 @@ class QualityModel:
         True
     """
 
+    engine = "torch"  # what runs the model (export.OnnxQualityModel: "onnx"); the service reports it
+
     def __init__(self, model: LPF | LPFHeads, encoder: TokenEncoder | None = None, name: str = "",
                  max_pixels: int = MAX_PIXELS, batch_size: int = 8) -> None:
         if isinstance(model, LPFHeads):

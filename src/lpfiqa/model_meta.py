@@ -30,7 +30,7 @@ def model_version(model: QualityModel) -> str:
         >>> v.startswith("sha256:"), len(v)
         (True, 19)
     """
-    if not hasattr(model, "heads"):  # an ONNX Runtime model: the version its export recorded, the same hash
+    if model.engine == "onnx":  # the version its export recorded: this same hash of the same heads
         return model.version
     digest = hashlib.sha256()
     for key, tensor in sorted(model.heads.state_dict().items()):

@@ -124,10 +124,10 @@ def create_model(name_or_path: str | Path | None = None, max_pixels: int | None 
     key = str(name_or_path) if name_or_path is not None else DEFAULT_MODEL
     if key.endswith(".onnx") and engine != "onnx":
         raise ConfigError(f"{key} is an ONNX file; score it with engine='onnx' (--engine onnx)")
+    kwargs = {"max_pixels": max_pixels} if max_pixels else {}
     if engine == "onnx":
         from .export import OnnxQualityModel, onnx_for
 
-        kwargs = {"max_pixels": max_pixels} if max_pixels else {}
         path = Path(key).expanduser() if key.endswith(".onnx") else onnx_for(create_model(key))
         if not path.is_file():
             raise UnknownModelError(f"{key}: no such ONNX file; write one with `lpfiqa export --format onnx`")
@@ -135,7 +135,6 @@ def create_model(name_or_path: str | Path | None = None, max_pixels: int | None 
     from .inference import QualityModel
     from .models.io import load_heads
 
-    kwargs = {"max_pixels": max_pixels} if max_pixels else {}
     if key in _REGISTRY:
         ref = resources.files("lpfiqa") / "weights" / _REGISTRY[key].folder
         with resources.as_file(ref) as folder:

@@ -141,6 +141,8 @@ class OnnxQualityModel:
     moderate for huge photos, or use the PyTorch engine, which tiles them exactly.
     """
 
+    engine = "onnx"
+
     def __init__(self, path: str | os.PathLike, max_pixels: int = MAX_PIXELS, threads: int = 0) -> None:
         try:
             import onnxruntime as ort

@@ -164,8 +164,8 @@ def create_app(model: QualityModel, config: ServiceConfig | None = None) -> Fast
     config = config or ServiceConfig()
     scorer = Scorer(model, config)
     meta = scorer.meta
-    info = {**meta, "engine": "onnx" if hasattr(model, "session") else "torch", "max_pixels": scorer.max_pixels,
-            "max_body_bytes": config.max_body_bytes, "max_files": config.max_files}
+    info = {**meta, "engine": model.engine, "max_pixels": scorer.max_pixels, "max_body_bytes": config.max_body_bytes,
+            "max_files": config.max_files}
     ident = {"model": meta["model"], "model_version": meta["model_version"]}
 
     @contextlib.asynccontextmanager
